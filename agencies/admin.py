@@ -1,0 +1,153 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources
+from import_export.admin import ImportExportModelAdmin
+from import_export.widgets import ManyToManyWidget
+
+from .models import Agency, AgencyAlias, Liaison
+from .services import MergeError, merge_agencies
+
+
+class AgencyResource(resources.ModelResource):
+    name = fields.Field(attribute="name", column_name="单位名称")
+    short_name = fields.Field(attribute="short_name", column_name="简称")
+    jurisdiction = fields.Field(attribute="jurisdiction", column_name="行政区划")
+    kind = fields.Field(attribute="kind", column_name="类别")
+    is_group = fields.Field(attribute="is_group", column_name="单位集合")
+    is_confirmed = fields.Field(attribute="is_confirmed", column_name="已确认")
+    aliases = fields.Field(column_name="别名", readonly=True)
+    members = fields.Field(
+        attribute="members",
+        column_name="成员单位",
+        widget=ManyToManyWidget(Agency, field="name", separator="、"),
+    )
+
+    class Meta:
+        model = Agency
+        import_id_fields = ("jurisdiction", "name")
+        fields = (
+            "name",
+            "short_name",
+            "jurisdiction",
+            "kind",
+            "is_group",
+            "is_confirmed",
+            "aliases",
+            "members",
+        )
+        export_order = (
+            "name",
+            "short_name",
+            "jurisdiction",
+            "kind",
+            "is_group",
+            "is_confirmed",
+            "aliases",
+            "members",
+        )
+
+    def dehydrate_aliases(self, agency: Agency) -> str:
+        return "、".join(alias.name for alias in agency.aliases.all())
+
+
+class AgencyAliasInline(admin.TabularInline):
+    model = AgencyAlias
+    extra = 1
+
+
+class LiaisonInline(admin.TabularInline):
+    model = Liaison
+    extra = 0
+    autocomplete_fields = ["user"]
+    fields = ["user", "email", "phone", "digest_frequency"]
+
+
+class MergeForm(forms.Form):
+    target = forms.ModelChoiceField(
+        queryset=Agency.objects.all(),
+        label=_("合并到"),
+        help_text=_("所选单位的任务、别名和联络员将并入该单位。"),
+    )
+
+
+@admin.register(Agency)
+class AgencyAdmin(ImportExportModelAdmin):
+    resource_classes = [AgencyResource]
+    list_display = ["name", "short_name", "jurisdiction", "kind", "is_group", "is_confirmed", "task_count"]
+    ordering = ["jurisdiction", "name"]
+    list_filter = ["is_confirmed", "jurisdiction", "kind", "is_group"]
+    search_fields = ["name", "short_name", "aliases__name", "jurisdiction"]
+    list_editable = ["is_confirmed"]
+    filter_horizontal = ["members"]
+    inlines = [AgencyAliasInline, LiaisonInline]
+    actions = ["merge_into", "confirm"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(task_total=Count("tasks", distinct=True))
+
+    @admin.display(description=_("任务数"), ordering="task_total")
+    def task_count(self, agency: Agency) -> int:
+        return agency.task_total
+
+    @admin.action(description=_("确认所选单位"), permissions=["change"])
+    def confirm(self, request, queryset):
+        updated = queryset.update(is_confirmed=True)
+        self.message_user(request, _("已确认 %(n)d 个单位。") % {"n": updated}, messages.SUCCESS)
+
+    @admin.action(description=_("合并到另一单位…"), permissions=["change"])
+    def merge_into(self, request, queryset):
+        form = MergeForm(request.POST if "apply" in request.POST else None)
+        form.fields["target"].queryset = Agency.objects.exclude(pk__in=queryset.values("pk"))
+        if form.is_valid():
+            target = form.cleaned_data["target"]
+            totals = {"tasks": 0, "merged_tasks": 0, "aliases": 0, "liaisons": 0}
+            try:
+                for source in list(queryset):
+                    for key, value in merge_agencies(source=source, target=target).items():
+                        totals[key] += value
+            except MergeError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+                return None
+            self.message_user(
+                request,
+                _(
+                    "已合并到“%(target)s”:移交任务 %(tasks)d 项,合并重复任务 %(merged)d 项,别名 %(aliases)d 个,联络员 %(liaisons)d 名。"
+                )
+                % {
+                    "target": target,
+                    "tasks": totals["tasks"],
+                    "merged": totals["merged_tasks"],
+                    "aliases": totals["aliases"],
+                    "liaisons": totals["liaisons"],
+                },
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("合并单位"),
+            "opts": self.model._meta,
+            "agencies": queryset,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/agencies/agency/merge.html", context)
+
+
+@admin.register(AgencyAlias)
+class AgencyAliasAdmin(admin.ModelAdmin):
+    list_display = ["name", "agency"]
+    search_fields = ["name", "agency__name"]
+    autocomplete_fields = ["agency"]
+
+
+@admin.register(Liaison)
+class LiaisonAdmin(admin.ModelAdmin):
+    list_display = ["user", "agency", "email", "phone", "digest_frequency"]
+    list_filter = ["digest_frequency", "agency__jurisdiction"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "email", "agency__name"]
+    autocomplete_fields = ["user", "agency"]

@@ -1,0 +1,239 @@
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Indicator, IndicatorValue, Measure, Plan, ProgressUpdate, Section, Task
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = _("是否逾期")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("已逾期")), ("no", _("未逾期"))]
+
+    def queryset(self, request, queryset):
+        overdue = Task.objects.overdue(timezone.localdate()).values("pk")
+        if self.value() == "yes":
+            return queryset.filter(pk__in=overdue)
+        if self.value() == "no":
+            return queryset.exclude(pk__in=overdue)
+        return queryset
+
+
+class MeasureInline(admin.TabularInline):
+    model = Measure
+    extra = 0
+    fields = ["number", "text", "raw_deadline", "deadline_date", "is_ongoing", "is_removed"]
+    show_change_link = True
+    classes = ["collapse"]
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    extra = 0
+    fields = [
+        "category",
+        "name",
+        "unit",
+        "baseline",
+        "baseline_year",
+        "target",
+        "target_year",
+        "attribute",
+        "agency",
+    ]
+    autocomplete_fields = ["agency"]
+    classes = ["collapse"]
+
+
+class TaskInline(admin.TabularInline):
+    model = Task
+    extra = 0
+    fields = ["agency", "role", "due_date", "due_date_inferred", "is_ongoing", "status", "percent"]
+    autocomplete_fields = ["agency"]
+    show_change_link = True
+
+
+class ProgressUpdateInline(admin.TabularInline):
+    model = ProgressUpdate
+    extra = 0
+    fields = ["created_at", "author", "text", "percent", "status", "period"]
+    readonly_fields = ["created_at", "author"]
+
+
+class IndicatorValueInline(admin.TabularInline):
+    model = IndicatorValue
+    extra = 0
+    fields = ["year", "value", "note", "reported_by", "reported_at"]
+    readonly_fields = ["reported_at"]
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "doc_number",
+        "jurisdiction",
+        "period_display",
+        "measure_count",
+        "is_active",
+        "imported_at",
+    ]
+    list_filter = ["jurisdiction", "is_active", "reporting_cycle"]
+    search_fields = ["title", "doc_number", "issuer"]
+    readonly_fields = ["source_sha256", "imported_at", "imported_by"]
+    autocomplete_fields = ["parent"]
+    inlines = [MeasureInline, IndicatorInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "doc_number",
+                    "issuer",
+                    "jurisdiction",
+                    "period_start",
+                    "period_end",
+                    "parent",
+                ]
+            },
+        ),
+        (
+            _("督办设置"),
+            {
+                "fields": [
+                    "is_active",
+                    "reporting_cycle",
+                    "report_due_day",
+                    "remind_days_before",
+                    "escalate_after_days",
+                ]
+            },
+        ),
+        (
+            _("来源"),
+            {"fields": ["source_file", "source_name", "source_sha256", "imported_at", "imported_by"]},
+        ),
+    ]
+
+    @admin.display(description=_("期限"), ordering="period_start")
+    def period_display(self, plan: Plan) -> str:
+        return plan.period_display
+
+    @admin.display(description=_("措施数"))
+    def measure_count(self, plan: Plan) -> int:
+        return plan.measures.count()
+
+
+@admin.register(Section)
+class SectionAdmin(admin.ModelAdmin):
+    list_display = ["heading", "plan", "level", "position"]
+    list_filter = ["plan"]
+    search_fields = ["heading"]
+    autocomplete_fields = ["plan", "parent"]
+
+
+@admin.register(Measure)
+class MeasureAdmin(SimpleHistoryAdmin):
+    list_display = ["number", "summary", "plan", "section", "deadline_display", "task_count", "is_removed"]
+    list_filter = ["plan", "is_ongoing", "is_removed", "is_manual"]
+    search_fields = ["number", "text", "raw_clause"]
+    autocomplete_fields = ["plan", "section"]
+    list_select_related = ["plan", "section"]
+    inlines = [TaskInline]
+
+    @admin.display(description=_("完成时限"), ordering="deadline_date")
+    def deadline_display(self, measure: Measure) -> str:
+        if measure.is_ongoing:
+            return _("持续推进")
+        return measure.deadline_date.isoformat() if measure.deadline_date else "—"
+
+    @admin.display(description=_("单位数"))
+    def task_count(self, measure: Measure) -> int:
+        return measure.tasks.count()
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.is_manual = True
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Task)
+class TaskAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "measure_number",
+        "measure_summary",
+        "plan",
+        "agency",
+        "role",
+        "due_date",
+        "status",
+        "overdue_flag",
+    ]
+    list_filter = ["measure__plan", "status", "role", OverdueFilter, "is_ongoing", "agency__jurisdiction"]
+    search_fields = ["measure__text", "measure__number", "agency__name", "agency__aliases__name"]
+    autocomplete_fields = ["measure", "agency"]
+    list_select_related = ["measure__plan", "agency"]
+    date_hierarchy = "due_date"
+    readonly_fields = [
+        "created_at",
+        "updated_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "completed_at",
+        "last_reported_at",
+    ]
+    inlines = [ProgressUpdateInline]
+
+    @admin.display(description=_("序号"), ordering="measure__position")
+    def measure_number(self, task: Task) -> str:
+        return task.measure.number
+
+    @admin.display(description=_("措施"))
+    def measure_summary(self, task: Task) -> str:
+        return task.measure.summary
+
+    @admin.display(description=_("计划"), ordering="measure__plan__title")
+    def plan(self, task: Task) -> Plan:
+        return task.measure.plan
+
+    @admin.display(description=_("逾期"))
+    def overdue_flag(self, task: Task) -> str:
+        if task.is_overdue():
+            days = (timezone.localdate() - task.due_date).days
+            return format_html(
+                '<span style="color:#ba2121;font-weight:bold">{}</span>', _("逾期 %(d)d 天") % {"d": days}
+            )
+        return ""
+
+
+@admin.register(ProgressUpdate)
+class ProgressUpdateAdmin(admin.ModelAdmin):
+    list_display = ["task", "author", "created_at", "percent", "status", "period"]
+    list_filter = ["status", "task__measure__plan"]
+    search_fields = ["text", "task__agency__name", "task__measure__text"]
+    autocomplete_fields = ["task"]
+    list_select_related = ["task__measure", "task__agency", "author"]
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "plan",
+        "category",
+        "unit",
+        "baseline",
+        "baseline_year",
+        "target",
+        "target_year",
+        "attribute",
+    ]
+    list_filter = ["plan", "attribute", "category"]
+    search_fields = ["name", "category"]
+    autocomplete_fields = ["plan", "agency"]
+    inlines = [IndicatorValueInline]

@@ -1,0 +1,355 @@
+"""Plans, their sections and measures, indicators, and the tasks (one agency's share of a measure)."""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from agencies.models import Agency
+
+
+class Plan(models.Model):
+    class ReportingCycle(models.TextChoices):
+        MONTHLY = "monthly", _("每月")
+        QUARTERLY = "quarterly", _("每季度")
+        HALF_YEARLY = "half_yearly", _("每半年")
+        YEARLY = "yearly", _("每年")
+
+    title = models.CharField(_("计划名称"), max_length=300)
+    doc_number = models.CharField(_("文号"), max_length=100, blank=True)
+    issuer = models.CharField(_("发文单位"), max_length=200, blank=True)
+    jurisdiction = models.CharField(_("行政区划"), max_length=50, blank=True, db_index=True)
+    period_start = models.PositiveSmallIntegerField(_("起始年份"), null=True, blank=True)
+    period_end = models.PositiveSmallIntegerField(_("截止年份"), null=True, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级计划"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text=_("本计划所落实的上级计划。"),
+    )
+    source_file = models.FileField(_("原始文件"), upload_to="plans/%Y/", blank=True)
+    source_name = models.CharField(_("原始文件名"), max_length=255, blank=True)
+    source_sha256 = models.CharField(_("文件摘要(SHA-256)"), max_length=64, blank=True, db_index=True)
+    reporting_cycle = models.CharField(
+        _("持续性任务报送周期"),
+        max_length=20,
+        choices=ReportingCycle.choices,
+        default=ReportingCycle.QUARTERLY,
+    )
+    report_due_day = models.PositiveSmallIntegerField(
+        _("报送截止日"), default=10, help_text=_("持续性任务在下一周期第几日前报送上一周期进展。")
+    )
+    remind_days_before = models.PositiveSmallIntegerField(_("提前提醒天数"), default=7)
+    escalate_after_days = models.PositiveSmallIntegerField(_("逾期上报天数"), default=7)
+    is_active = models.BooleanField(_("执行中"), default=True)
+    imported_at = models.DateTimeField(_("导入时间"), default=timezone.now)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("导入人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("计划")
+        verbose_name_plural = _("计划")
+        ordering = ["-period_start", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
+                | Q(period_end__gte=models.F("period_start")),
+                name="plan_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def period_display(self) -> str:
+        if self.period_start and self.period_end:
+            return f"{self.period_start}—{self.period_end}年"
+        return ""
+
+    @property
+    def period_end_date(self) -> datetime.date | None:
+        return datetime.date(self.period_end, 12, 31) if self.period_end else None
+
+
+class Section(models.Model):
+    plan = models.ForeignKey(Plan, verbose_name=_("计划"), on_delete=models.CASCADE, related_name="sections")
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级章节"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    heading = models.CharField(_("标题"), max_length=500)
+    level = models.PositiveSmallIntegerField(_("层级"), default=1)
+    position = models.PositiveIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("章节")
+        verbose_name_plural = _("章节")
+        ordering = ["plan", "position"]
+
+    def __str__(self) -> str:
+        return self.heading
+
+    @property
+    def path(self) -> list[str]:
+        chain, node = [], self
+        while node is not None:
+            chain.append(node.heading)
+            node = node.parent
+        return chain[::-1]
+
+
+class MeasureQuerySet(models.QuerySet):
+    def current(self):
+        """Measures still in the plan (a re-import flags vanished measures instead of deleting them)."""
+        return self.filter(is_removed=False)
+
+
+class Measure(models.Model):
+    plan = models.ForeignKey(Plan, verbose_name=_("计划"), on_delete=models.CASCADE, related_name="measures")
+    section = models.ForeignKey(
+        Section,
+        verbose_name=_("章节"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="measures",
+    )
+    number = models.CharField(_("序号"), max_length=30, help_text=_("文件中印刷的序号,如“2”“(三)”“(六)-1”。"))
+    text = models.TextField(_("任务内容"))
+    position = models.PositiveIntegerField(_("原文行号"), default=0)
+    raw_clause = models.TextField(_("原文责任分工"), blank=True)
+    raw_deadline = models.CharField(_("原文完成时限"), max_length=200, blank=True)
+    deadline_date = models.DateField(_("完成时限"), null=True, blank=True)
+    is_ongoing = models.BooleanField(_("持续推进"), default=False)
+    is_yearly = models.BooleanField(_("每年开展"), default=False)
+    is_manual = models.BooleanField(_("手工添加"), default=False)
+    is_removed = models.BooleanField(
+        _("已从新版文件中移除"),
+        default=False,
+        help_text=_("重新导入时文件中已没有该措施,保留进展记录,待人工处理。"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = MeasureQuerySet.as_manager()
+    history = HistoricalRecords(verbose_name=_("措施历史"))
+
+    class Meta:
+        verbose_name = _("措施")
+        verbose_name_plural = _("措施")
+        ordering = ["plan", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="measure_unique_number_per_plan"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.summary}"
+
+    @property
+    def summary(self) -> str:
+        """The measure's title sentence (text up to the first 。), shortened for lists."""
+        head = self.text.split("。", 1)[0]
+        return head if len(head) <= 40 else head[:39] + "…"
+
+
+class Indicator(models.Model):
+    class Attribute(models.TextChoices):
+        EXPECTED = "预期性", _("预期性")
+        BINDING = "约束性", _("约束性")
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("计划"), on_delete=models.CASCADE, related_name="indicators"
+    )
+    category = models.CharField(_("类别"), max_length=100, blank=True)
+    name = models.CharField(_("指标名称"), max_length=200)
+    unit = models.CharField(_("单位"), max_length=50, blank=True)
+    baseline = models.CharField(_("基期值"), max_length=50, blank=True)
+    baseline_year = models.PositiveSmallIntegerField(_("基期年份"), null=True, blank=True)
+    target = models.CharField(_("目标值"), max_length=50, blank=True)
+    target_year = models.PositiveSmallIntegerField(_("目标年份"), null=True, blank=True)
+    attribute = models.CharField(_("属性"), max_length=10, choices=Attribute.choices, blank=True)
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name=_("责任单位"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="indicators",
+        help_text=_("该单位的联络员按年度报送指标值。"),
+    )
+    position = models.PositiveIntegerField(_("顺序"), default=0)
+
+    class Meta:
+        verbose_name = _("指标")
+        verbose_name_plural = _("指标")
+        ordering = ["plan", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "name"], name="indicator_unique_name_per_plan"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IndicatorValue(models.Model):
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("指标"), on_delete=models.CASCADE, related_name="values"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    value = models.CharField(_("数值"), max_length=50)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("报送人"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    reported_at = models.DateTimeField(_("报送时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("指标报送值")
+        verbose_name_plural = _("指标报送值")
+        ordering = ["indicator", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "year"], name="indicator_value_unique_year"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} {self.year}: {self.value}"
+
+
+class TaskQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status=Task.Status.DONE)
+
+    def overdue(self, today: datetime.date | None = None):
+        today = today or timezone.localdate()
+        return self.open().filter(is_ongoing=False, due_date__lt=today)
+
+    def for_user(self, user):
+        """The tasks a user may see: everything for lead-bureau staff and leaders, else their agencies' tasks."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff or user.has_perm("tasks.view_task"):
+            return self
+        return self.filter(agency__liaisons__user=user).distinct()
+
+
+class Task(models.Model):
+    """One agency's share of one measure."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("牵头")
+        SUPPORT = "support", _("配合")
+        RESPONSIBLE = "responsible", _("负责")
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("未开始")
+        IN_PROGRESS = "in_progress", _("推进中")
+        COMPLETION_REQUESTED = "completion_requested", _("申请办结")
+        DONE = "done", _("已办结")
+
+    measure = models.ForeignKey(
+        Measure, verbose_name=_("措施"), on_delete=models.CASCADE, related_name="tasks"
+    )
+    agency = models.ForeignKey(Agency, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="tasks")
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.RESPONSIBLE)
+    due_date = models.DateField(_("截止日期"), null=True, blank=True, db_index=True)
+    due_date_inferred = models.BooleanField(
+        _("截止日期为推定"), default=False, help_text=_("文件未写明时限,按计划期末推定。")
+    )
+    original_due_date = models.DateField(
+        _("原截止日期"), null=True, blank=True, help_text=_("延期前的截止日期。")
+    )
+    is_ongoing = models.BooleanField(_("持续推进"), default=False)
+    status = models.CharField(_("状态"), max_length=30, choices=Status.choices, default=Status.NOT_STARTED)
+    percent = models.PositiveSmallIntegerField(_("完成进度(%)"), default=0)
+    acknowledged_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签收人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    last_reported_at = models.DateTimeField(_("最近报送时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("分派时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = TaskQuerySet.as_manager()
+    history = HistoricalRecords(verbose_name=_("任务历史"))
+
+    class Meta:
+        verbose_name = _("任务")
+        verbose_name_plural = _("任务")
+        ordering = ["measure__plan", "measure__position", "role", "agency__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["measure", "agency"], name="task_unique_agency_per_measure"),
+            models.CheckConstraint(condition=Q(percent__lte=100), name="task_percent_at_most_100"),
+        ]
+        indexes = [models.Index(fields=["agency", "status"], name="task_agency_status")]
+
+    def __str__(self) -> str:
+        return f"{self.measure.number} · {self.agency}"
+
+    @property
+    def plan(self) -> Plan:
+        return self.measure.plan
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        today = today or timezone.localdate()
+        return (
+            self.status != self.Status.DONE
+            and not self.is_ongoing
+            and self.due_date is not None
+            and self.due_date < today
+        )
+
+
+class ProgressUpdate(models.Model):
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="updates")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报送人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("报送时间"), default=timezone.now, db_index=True)
+    text = models.TextField(_("进展情况"))
+    percent = models.PositiveSmallIntegerField(_("完成进度(%)"), default=0)
+    status = models.CharField(
+        _("报送后状态"), max_length=30, choices=Task.Status.choices, default=Task.Status.IN_PROGRESS
+    )
+    period = models.CharField(
+        _("报送周期"), max_length=20, blank=True, help_text=_("持续性任务的报送周期,如 2024-Q1、2024-03。")
+    )
+
+    class Meta:
+        verbose_name = _("进展报送")
+        verbose_name_plural = _("进展报送")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__lte=100), name="progress_percent_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} @ {self.created_at:%Y-%m-%d}"

@@ -11,6 +11,8 @@ from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency
 
+from .status import Light, attention_date_expression, light_expression, light_for
+
 
 class Plan(models.Model):
     class ReportingCycle(models.TextChoices):
@@ -242,6 +244,13 @@ class TaskQuerySet(models.QuerySet):
         today = today or timezone.localdate()
         return self.open().filter(is_ongoing=False, due_date__lt=today)
 
+    def with_light(self, today: datetime.date | None = None):
+        """Annotate ``attention_date`` and ``light`` (see tasks/status.py) for lists, digests and exports."""
+        today = today or timezone.localdate()
+        return self.annotate(attention_date=attention_date_expression()).annotate(
+            light=light_expression(today)
+        )
+
     def for_user(self, user):
         """The tasks a user may see: everything for lead-bureau staff and leaders, else their agencies' tasks."""
         if not user.is_authenticated:
@@ -278,6 +287,9 @@ class Task(models.Model):
         _("原截止日期"), null=True, blank=True, help_text=_("延期前的截止日期。")
     )
     is_ongoing = models.BooleanField(_("持续推进"), default=False)
+    # Ongoing tasks only: the report deadline of the earliest period not yet reported on. Stored (not
+    # derived on the fly) so the list light and the reminder sweep find due rows with one indexed query.
+    next_report_due = models.DateField(_("下次报送截止"), null=True, blank=True, db_index=True)
     status = models.CharField(_("状态"), max_length=30, choices=Status.choices, default=Status.NOT_STARTED)
     percent = models.PositiveSmallIntegerField(_("完成进度(%)"), default=0)
     acknowledged_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
@@ -313,6 +325,16 @@ class Task(models.Model):
     @property
     def plan(self) -> Plan:
         return self.measure.plan
+
+    def get_attention_date(self) -> datetime.date | None:
+        """The date this task must be acted on by (queryset twin: ``with_light()``'s ``attention_date``)."""
+        return self.next_report_due if self.is_ongoing else self.due_date
+
+    def get_light(self, today: datetime.date | None = None) -> Light:
+        """The light for a task in memory (queryset twin: ``with_light()``'s ``light``)."""
+        return light_for(
+            status=self.status, attention_date=self.get_attention_date(), today=today or timezone.localdate()
+        )
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
         today = today or timezone.localdate()
@@ -353,3 +375,25 @@ class ProgressUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} @ {self.created_at:%Y-%m-%d}"
+
+
+class ImportDraft(models.Model):
+    """An uploaded plan document waiting for the lead bureau to preview, fix and confirm. Nothing else is
+    written until confirmation; drafts older than a day are discarded."""
+
+    file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("原始文件名"), max_length=255)
+    sha256 = models.CharField(_("文件摘要(SHA-256)"), max_length=64)
+    jurisdiction = models.CharField(_("行政区划"), max_length=50, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.CASCADE, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("待确认导入")
+        verbose_name_plural = _("待确认导入")
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

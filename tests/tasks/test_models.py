@@ -84,3 +84,29 @@ def test_section_path_is_the_heading_chain(plan):
 
 def test_measure_summary_is_its_first_sentence(measure):
     assert measure.summary == "建立健全重大投融资活动知识产权评议工作机制"
+
+
+def test_light_in_memory_matches_the_queryset_annotation(finance_task, science_task, measure):
+    from tasks.status import Light
+
+    science_task.status = Task.Status.DONE
+    science_task.save()
+    for today, expected in [
+        (datetime.date(2021, 11, 1), Light.GREEN),
+        (datetime.date(2021, 12, 28), Light.YELLOW),
+        (datetime.date(2022, 1, 1), Light.RED),
+    ]:
+        annotated = {t.pk: t.light for t in Task.objects.with_light(today)}
+        assert annotated[finance_task.pk] == finance_task.get_light(today) == expected
+        assert annotated[science_task.pk] == science_task.get_light(today) == Light.GREY
+
+
+def test_ongoing_tasks_are_lit_by_their_next_report_deadline(finance_task):
+    from tasks.status import Light
+
+    finance_task.is_ongoing = True
+    finance_task.due_date = None
+    finance_task.next_report_due = datetime.date(2024, 4, 10)
+    finance_task.save()
+    assert finance_task.get_light(datetime.date(2024, 4, 5)) == Light.YELLOW
+    assert Task.objects.with_light(datetime.date(2024, 4, 11)).get().light == Light.RED

@@ -1,0 +1,132 @@
+"""Task status lights and reporting periods: computed here, used by pages, emails and exports alike.
+
+A dated task is judged by its due date. An ongoing task (持续推进) is judged by ``next_report_due``: the
+deadline of the earliest reporting period it has not reported on yet (day N of the following period, per
+the plan's reporting cycle). Both collapse into one "attention date" so a list, a digest and a spreadsheet
+can compute the light in the database with one expression.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import Case, F, Q, Value, When
+from django.utils.translation import gettext_lazy as _
+
+YELLOW_DAYS = 7  # "due soon": within a week
+
+
+class Light(models.TextChoices):
+    RED = "red", _("红灯")
+    YELLOW = "yellow", _("黄灯")
+    GREEN = "green", _("绿灯")
+    GREY = "grey", _("已办结")
+
+
+LIGHT_ORDER = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.GREY: 3}
+
+
+@dataclass(frozen=True)
+class Period:
+    """One reporting period of an ongoing task, e.g. 2024-Q1."""
+
+    key: str
+    start: datetime.date
+    end: datetime.date
+    label: str
+
+    def report_deadline(self, due_day: int) -> datetime.date:
+        """Day ``due_day`` of the month after the period ends (clamped to that month's length)."""
+        first_next = self.end + datetime.timedelta(days=1)
+        last = calendar.monthrange(first_next.year, first_next.month)[1]
+        return first_next.replace(day=min(max(due_day, 1), last))
+
+
+def period_of(day: datetime.date, cycle: str) -> Period:
+    """The reporting period containing ``day`` for a plan's cycle (monthly, quarterly, half_yearly, yearly)."""
+    year = day.year
+    if cycle == "monthly":
+        last = calendar.monthrange(year, day.month)[1]
+        return Period(
+            f"{year}-{day.month:02d}",
+            day.replace(day=1),
+            day.replace(day=last),
+            f"{year}年{day.month}月",
+        )
+    if cycle == "half_yearly":
+        half = 1 if day.month <= 6 else 2
+        start = datetime.date(year, 1 if half == 1 else 7, 1)
+        end = datetime.date(year, 6, 30) if half == 1 else datetime.date(year, 12, 31)
+        return Period(f"{year}-H{half}", start, end, f"{year}年{'上' if half == 1 else '下'}半年")
+    if cycle == "yearly":
+        return Period(str(year), datetime.date(year, 1, 1), datetime.date(year, 12, 31), f"{year}年度")
+    quarter = (day.month - 1) // 3 + 1
+    start = datetime.date(year, 3 * quarter - 2, 1)
+    end_month = 3 * quarter
+    end = datetime.date(year, end_month, calendar.monthrange(year, end_month)[1])
+    return Period(f"{year}-Q{quarter}", start, end, f"{year}年第{quarter}季度")
+
+
+def next_period(period: Period, cycle: str) -> Period:
+    return period_of(period.end + datetime.timedelta(days=1), cycle)
+
+
+def previous_period(period: Period, cycle: str) -> Period:
+    return period_of(period.start - datetime.timedelta(days=1), cycle)
+
+
+def period_by_key(key: str, cycle: str) -> Period:
+    """Inverse of ``Period.key`` for the given cycle."""
+    if cycle == "monthly":
+        year, month = key.split("-")
+        return period_of(datetime.date(int(year), int(month), 1), cycle)
+    if cycle == "half_yearly":
+        year, half = key.split("-H")
+        return period_of(datetime.date(int(year), 1 if half == "1" else 7, 1), cycle)
+    if cycle == "yearly":
+        return period_of(datetime.date(int(key), 1, 1), cycle)
+    year, quarter = key.split("-Q")
+    return period_of(datetime.date(int(year), 3 * int(quarter) - 2, 1), cycle)
+
+
+def attention_date_expression() -> Case:
+    """SQL for the date a task must be acted on by: due date, or the next periodic report deadline."""
+    return Case(
+        When(is_ongoing=True, then=F("next_report_due")),
+        default=F("due_date"),
+        output_field=models.DateField(),
+    )
+
+
+def light_expression(today: datetime.date, yellow_days: int = YELLOW_DAYS) -> Case:
+    """SQL for the light: grey when done, red past the attention date, yellow within ``yellow_days``."""
+    soon = today + datetime.timedelta(days=yellow_days)
+    return Case(
+        When(status="done", then=Value(Light.GREY)),
+        When(Q(attention_date__lt=today), then=Value(Light.RED)),
+        When(Q(attention_date__lte=soon), then=Value(Light.YELLOW)),
+        default=Value(Light.GREEN),
+        output_field=models.CharField(),
+    )
+
+
+def light_for(
+    *,
+    status: str,
+    attention_date: datetime.date | None,
+    today: datetime.date,
+    yellow_days: int = YELLOW_DAYS,
+) -> Light:
+    """The same rule as ``light_expression``, for a task already in memory."""
+    if status == "done":
+        return Light.GREY
+    if attention_date is None:
+        return Light.GREEN
+    if attention_date < today:
+        return Light.RED
+    if attention_date <= today + datetime.timedelta(days=yellow_days):
+        return Light.YELLOW
+    return Light.GREEN

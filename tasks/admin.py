@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -73,6 +74,7 @@ class IndicatorValueInline(admin.TabularInline):
 
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
+    change_list_template = "admin/tasks/plan/change_list.html"
     list_display = [
         "title",
         "doc_number",
@@ -119,6 +121,25 @@ class PlanAdmin(admin.ModelAdmin):
             {"fields": ["source_file", "source_name", "source_sha256", "imported_at", "imported_by"]},
         ),
     ]
+
+    def get_urls(self):
+        from django.urls import path
+
+        from .admin_import import preview_view, upload_view
+
+        def guarded(view):
+            def wrapper(request, *args, **kwargs):
+                if not self.has_add_permission(request):
+                    raise PermissionDenied
+                return view(self, request, *args, **kwargs)
+
+            return self.admin_site.admin_view(wrapper)
+
+        return [
+            path("import/", guarded(upload_view), name="tasks_plan_import"),
+            path("import/<int:draft_id>/", guarded(preview_view), name="tasks_plan_import_preview"),
+            *super().get_urls(),
+        ]
 
     @admin.display(description=_("期限"), ordering="period_start")
     def period_display(self, plan: Plan) -> str:

@@ -37,11 +37,9 @@ class Command(BaseCommand):
             self.stdout.write("演示账号已存在,未作改动(忘记密码可运行 manage.py changepassword 用户名)。")
 
     def import_seeds(self) -> None:
+        from tasks.services.importing import import_seed_files
+
         seeds = sorted(Path(settings.BASE_DIR / "seeds").glob("*.*"))
-        try:
-            from tasks.services.importing import import_seed_files
-        except ImportError:  # the importer is not part of this build
-            return
         for line in import_seed_files(seeds):
             self.stdout.write(line)
 

@@ -1,0 +1,33 @@
+"""Import a plan document into the database (one transaction; re-running changes nothing)."""
+
+from pathlib import Path
+
+from django.core.management import BaseCommand, CommandError
+
+from tasks.parsing import ParseError
+from tasks.services.importing import import_file
+
+
+class Command(BaseCommand):
+    help = "导入计划文件:创建或更新计划、措施和各单位任务。未知单位名称新建为未确认单位。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="计划文件:.txt / .html / .docx")
+        parser.add_argument("--jurisdiction", help="行政区划,如 东丽区(默认取自文件)")
+        parser.add_argument("--dry-run", action="store_true", help="只显示将会导入的内容,不写入数据库")
+
+    def handle(self, *args, file: str, jurisdiction: str | None = None, dry_run: bool = False, **options):
+        if not Path(file).is_file():
+            raise CommandError(f"文件不存在:{file}")
+        try:
+            result = import_file(file, jurisdiction=jurisdiction, dry_run=dry_run)
+        except ParseError as exc:
+            raise CommandError(str(exc)) from None
+        except OSError as exc:
+            raise CommandError(f"无法读取文件 {file}:{exc.strerror or exc}") from None
+        prefix = "(试运行,未写入)" if dry_run else ""
+        self.stdout.write(prefix + result.summary())
+        for name in result.agencies_created:
+            self.stdout.write(f"  新单位(待确认):{name}")
+        for warning in result.warnings:
+            self.stdout.write(f"  提示:{warning}")

@@ -1,11 +1,15 @@
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportMixin
+from import_export.forms import ConfirmImportForm, ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Indicator, IndicatorValue, Measure, Plan, ProgressUpdate, Section, Task
+from .resources import DivisionTableResource
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -158,8 +162,23 @@ class SectionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["plan", "parent"]
 
 
+class PlanImportForm(ImportForm):
+    plan = forms.ModelChoiceField(
+        queryset=Plan.objects.all(), label=_("导入到计划"), help_text=_("任务分工表中的措施将导入到该计划。")
+    )
+
+
+class PlanConfirmImportForm(ConfirmImportForm):
+    plan = forms.ModelChoiceField(queryset=Plan.objects.all(), widget=forms.HiddenInput)
+
+
 @admin.register(Measure)
-class MeasureAdmin(SimpleHistoryAdmin):
+class MeasureAdmin(ImportExportMixin, SimpleHistoryAdmin):
+    """Measures, with import/export of Excel 任务分工表 (tasks/resources.py)."""
+
+    resource_classes = [DivisionTableResource]
+    import_form_class = PlanImportForm
+    confirm_form_class = PlanConfirmImportForm
     list_display = ["number", "summary", "plan", "section", "deadline_display", "task_count", "is_removed"]
     list_filter = ["plan", "is_ongoing", "is_removed", "is_manual"]
     search_fields = ["number", "text", "raw_clause"]
@@ -176,6 +195,17 @@ class MeasureAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("单位数"))
     def task_count(self, measure: Measure) -> int:
         return measure.tasks.count()
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["plan"] = import_form.cleaned_data["plan"].pk
+        return initial
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        form = kwargs.get("form")
+        plan = form.cleaned_data.get("plan") if form is not None and hasattr(form, "cleaned_data") else None
+        return {**super().get_import_resource_kwargs(request, **kwargs), "plan": plan}
 
     def save_model(self, request, obj, form, change):
         if not change:

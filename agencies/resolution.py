@@ -68,6 +68,7 @@ class AgencyResolver:
         self.by_name: dict[str, set[int]] = defaultdict(set)
         self.by_alias: dict[str, set[int]] = defaultdict(set)
         self.by_variant: dict[str, set[int]] = defaultdict(set)
+        self._members: dict[int, list[Agency]] = {}
         for agency in self.agencies.values():
             self._index(agency.pk, agency.name, self.by_name)
         for alias in AgencyAlias.objects.filter(agency_id__in=self.agencies):
@@ -77,6 +78,12 @@ class AgencyResolver:
         table[name].add(pk)
         for form in variants(name, self.jurisdiction):
             self.by_variant[form].add(pk)
+
+    def members_of(self, group: Agency) -> list[Agency]:
+        """A group's member agencies, loaded once per group."""
+        if group.pk not in self._members:
+            self._members[group.pk] = list(group.members.all())
+        return self._members[group.pk]
 
     def add(self, agency: Agency) -> None:
         """Make an agency created during an import resolvable for the rest of it."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from agencies.models import Agency
 from agencies.resolution import AgencyMatch, AgencyResolver
@@ -182,6 +184,8 @@ def _import(*, parsed, data, source_name, jurisdiction, decisions, user, today, 
     by_text = {m.text: m for m in existing.values()}
     kept: set[int] = set()
 
+    matched: list[tuple[Measure, ParsedMeasure]] = []
+    new: list[tuple[Measure, ParsedMeasure]] = []
     for parsed_measure in parsed.required_measures:
         measure = existing.get(parsed_measure.number)
         if measure is None:
@@ -190,15 +194,37 @@ def _import(*, parsed, data, source_name, jurisdiction, decisions, user, today, 
                 measure = None
         fields = _measure_fields(parsed_measure, sections.section_for(parsed_measure.path))
         if measure is None:
-            measure = Measure.objects.create(plan=plan, **fields)
-            result.measures_created += 1
-        elif any(getattr(measure, name) != value for name, value in fields.items()):
+            new.append((Measure(plan=plan, **fields), parsed_measure))
+            continue
+        if any(getattr(measure, name) != value for name, value in fields.items()):
             for name, value in fields.items():
                 setattr(measure, name, value)
             measure.save()
             result.measures_updated += 1
         kept.add(measure.pk)
-        _sync_tasks(measure, parsed_measure, plan, resolver, decisions, today, result)
+        matched.append((measure, parsed_measure))
+    # A new plan's measures and tasks go in with a few bulk inserts (and their history rows).
+    bulk_create_with_history([measure for measure, _ in new], Measure, batch_size=500)
+    result.measures_created = len(new)
+    kept |= {measure.pk for measure, _ in new}
+
+    current: dict[int, dict[int, Task]] = defaultdict(dict)
+    for task in Task.objects.filter(measure__in=[m for m, _ in matched]):
+        current[task.measure_id][task.agency_id] = task
+    pending: list[Task] = []
+    for measure, parsed_measure in matched + new:
+        _sync_tasks(
+            measure,
+            parsed_measure,
+            plan,
+            resolver,
+            decisions,
+            today,
+            result,
+            current=current[measure.pk],
+            pending=pending,
+        )
+    bulk_create_with_history(pending, Task, batch_size=500)
 
     vanished = plan.measures.exclude(pk__in=kept).filter(is_removed=False, is_manual=False)
     result.measures_removed = vanished.update(is_removed=True)
@@ -270,7 +296,11 @@ def _resolve(
     return agency
 
 
-def _sync_tasks(measure, parsed_measure, plan, resolver, decisions, today, result) -> None:
+def _sync_tasks(
+    measure, parsed_measure, plan, resolver, decisions, today, result, *, current=None, pending=None
+):
+    """Make the measure's tasks match the parsed assignments. New tasks are appended to ``pending`` for the
+    caller to bulk-insert, or inserted here when no list is given; tasks with progress are never dropped."""
     deadline = parsed_measure.deadline
     ongoing = bool(deadline and deadline.ongoing)
     due_date = deadline.date if deadline and deadline.date else None
@@ -285,23 +315,27 @@ def _sync_tasks(measure, parsed_measure, plan, resolver, decisions, today, resul
     for assignment in parsed_measure.assignments:
         agency = _resolve(assignment.agency, resolver, decisions, plan.jurisdiction, result)
         # A group whose members are known stands for its members; otherwise the group itself is assigned.
-        targets = list(agency.members.all()) if agency.is_group else []
+        targets = resolver.members_of(agency) if agency.is_group else []
         for target in targets or [agency]:
             if target.pk not in wanted or assignment.role == Task.Role.LEAD:
                 wanted[target.pk] = (target, assignment.role)
 
-    current = {task.agency_id: task for task in measure.tasks.all()}
+    if current is None:
+        current = {task.agency_id: task for task in measure.tasks.all()}
+    created: list[Task] = []
     for agency_id, (agency, role) in wanted.items():
         task = current.get(agency_id)
         if task is None:
-            Task.objects.create(
-                measure=measure,
-                agency=agency,
-                role=role,
-                due_date=None if ongoing else due_date,
-                due_date_inferred=inferred,
-                is_ongoing=ongoing,
-                next_report_due=next_report_due,
+            created.append(
+                Task(
+                    measure=measure,
+                    agency=agency,
+                    role=role,
+                    due_date=None if ongoing else due_date,
+                    due_date_inferred=inferred,
+                    is_ongoing=ongoing,
+                    next_report_due=next_report_due,
+                )
             )
             result.tasks_created += 1
             continue
@@ -326,6 +360,10 @@ def _sync_tasks(measure, parsed_measure, plan, resolver, decisions, today, resul
         else:
             task.delete()
             result.tasks_removed += 1
+    if pending is None:
+        bulk_create_with_history(created, Task)
+    else:
+        pending.extend(created)
 
 
 class _SectionTree:

@@ -1,0 +1,80 @@
+"""Import generated plan documents (default 1,000 plans, 40 measures × 4 agencies = 160,000 tasks).
+
+Set BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/ipplan_bench to measure on PostgreSQL (the issue's
+target; the database is flushed first), BENCH_PLANS to change the number of plans.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import measured, report, setup_django  # noqa: E402
+
+PLANS = int(os.environ.get("BENCH_PLANS", "1000"))
+MEASURES = 40
+AGENCIES = [f"区{name}局" for name in "金融 科技 财政 商务 司法 教育 民政 统计 审计 水务 体育 应急 信访 档案 人防 气象".split()]
+DEADLINES = ["2025年12月底前完成", "2025年6月30日前", "持续推进", "2025年上半年", "每年开展"]
+
+
+def document(index: int, rng: random.Random) -> str:
+    lines = [f"东丽区2025年知识产权工作推进计划(第{index}号)", "一、重点任务"]
+    for number in range(1, MEASURES + 1):
+        lead, *support = rng.sample(AGENCIES, 4)
+        lines.append(
+            f"{number}.推进第{index}-{number}项知识产权工作。加强统筹协调,健全工作机制,确保取得实效。"
+            f"({lead}牵头,{'、'.join(support)}按职责分工负责;{rng.choice(DEADLINES)})"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    setup_django("import")
+    from agencies.models import Agency
+    from tasks.models import Task
+    from tasks.parsing import parse_text
+    from tasks.services.importing import import_plan
+
+    Agency.objects.bulk_create([Agency(name=name, jurisdiction="东丽区") for name in AGENCIES], ignore_conflicts=True)
+    rng = random.Random(2026)
+    documents = [document(i, rng) for i in range(1, PLANS + 1)]
+    parse_start = time.perf_counter()
+    parsed = [parse_text(text) for text in documents]
+    parse_seconds = time.perf_counter() - parse_start
+    with measured() as total:
+        for i, (text, plan) in enumerate(zip(documents, parsed, strict=True), start=1):
+            import_plan(parsed=plan, data=text.encode(), source_name=f"plan-{i}.txt", jurisdiction="东丽区")
+            if i % 100 == 0:
+                print(f"  {i} plans imported, {time.perf_counter():.0f}", flush=True)
+    tasks = Task.objects.count()
+    with measured() as again:
+        import_plan(parsed=parsed[0], data=documents[0].encode(), source_name="plan-1.txt", jurisdiction="东丽区")
+    engine = "PostgreSQL" if os.environ["DATABASE_URL"].startswith("postgres") else "SQLite"
+    report(
+        [
+            {
+                "benchmark": f"import {PLANS} generated plans ({engine})",
+                "result": f"{total['seconds']:.1f} s, {tasks:,} tasks, {tasks / total['seconds']:,.0f} tasks/s",
+                "goal": "—",
+                "met": None,
+                "queries": total["queries"],
+                "note": f"{total['queries'] / PLANS:.0f} queries per plan; parsing them took {parse_seconds:.1f} s",
+            },
+            {
+                "benchmark": "re-import an unchanged plan",
+                "result": f"{again['seconds'] * 1000:.1f} ms",
+                "goal": "changes nothing",
+                "met": Task.objects.count() == tasks,
+                "queries": again["queries"],
+                "note": "",
+            },
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()

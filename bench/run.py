@@ -1,0 +1,98 @@
+"""`make bench`: run every benchmark, print one table, and write it to bench/RESULTS.md.
+
+Each benchmark is a script ``bench/<name>_bench.py``, run in its own process (each configures Django and its
+database its own way: a SQLite file under var/bench/, or PostgreSQL when ``BENCH_DATABASE_URL`` is given, so
+the developer's data is never touched). It prints its progress freely and ends with one line
+``BENCH-RESULT <json list of rows>`` (``bench/common.py: report(rows)``); a row has the keys ``benchmark``,
+``result`` (text), ``goal`` (text), ``met`` (bool or None), ``queries`` (int or None) and ``note``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+COLUMNS = ("benchmark", "result", "goal", "met", "queries", "note")
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kib = int(
+            next(
+                line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+            ).split()[1]
+        )
+        memory = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores{memory}; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}"
+    )
+
+
+def run_script(path: Path) -> list[dict]:
+    process = subprocess.run(
+        [sys.executable, str(path)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    print(process.stdout, end="", flush=True)
+    for line in reversed(process.stdout.splitlines()):
+        if line.startswith("BENCH-RESULT "):
+            return json.loads(line.removeprefix("BENCH-RESULT "))
+    raise RuntimeError(f"{path.name} exited {process.returncode} without a BENCH-RESULT line")
+
+
+def cell(row: dict, key: str) -> str:
+    value = row.get(key)
+    if key == "met":
+        return {True: "yes", False: "**no**", None: "—"}[value]
+    return "—" if value in (None, "") else str(value)
+
+
+def main(selected: list[str]) -> int:
+    rows: list[dict] = []
+    failures = 0
+    for path in sorted(BENCH_DIR.glob("*_bench.py")):
+        name = path.stem.removesuffix("_bench")
+        if selected and name not in selected:
+            continue
+        print(f"== {name}", flush=True)
+        try:
+            rows.extend(run_script(path))
+        except RuntimeError as exc:  # one broken benchmark must not hide the others' numbers
+            failures += 1
+            print(exc, file=sys.stderr)
+            rows.append({"benchmark": name, "result": "ERROR", "note": str(exc)})
+    header = "| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n"
+    table = header + "".join("| " + " | ".join(cell(r, c) for c in COLUMNS) + " |\n" for r in rows)
+    print("\n" + table)
+    stamp = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    (BENCH_DIR / "RESULTS.md").write_text(
+        f"# Benchmark results\n\nRun {stamp} on {machine()}.\n`make bench` regenerates this file.\n\n{table}",
+        encoding="utf-8",
+    )
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -28,15 +28,19 @@ def main(argv: list[str] | None = None) -> int:
         out = json.dumps(plan.to_contract(include_optional=args.optional), ensure_ascii=False, indent=1)
         sys.stdout.buffer.write(out.encode("utf-8") + b"\n")
         return 0
-    lines = [f"{plan.title}  文号 {plan.doc_number or '-'}  发文 {plan.issuer or '-'}  "
-             f"地区 {plan.jurisdiction or '-'}  期限 {plan.period or '-'}  编码 {plan.encoding}"]
+    lines = [
+        f"{plan.title}  文号 {plan.doc_number or '-'}  发文 {plan.issuer or '-'}  "
+        f"地区 {plan.jurisdiction or '-'}  期限 {plan.period or '-'}  编码 {plan.encoding}"
+    ]
     for m in plan.measures:
         if m.optional and not args.optional:
             continue
         who = "、".join(f"{a.agency}[{a.role[0]}]" for a in m.assignments) or "-"
         due = m.deadline.text if m.deadline else "-"
         lines.append(f"{m.number:>10} L{m.line:<4} {m.text[:30]} | {who} | {due}")
-    lines.extend(f"指标 {i.category or '-'} {i.name} {i.baseline or '-'}→{i.target or '-'}" for i in plan.indicators)
+    lines.extend(
+        f"指标 {i.category or '-'} {i.name} {i.baseline or '-'}→{i.target or '-'}" for i in plan.indicators
+    )
     lines.extend(f"警告 {w}" for w in plan.warnings)
     sys.stdout.buffer.write(("\n".join(lines) + "\n").encode("utf-8"))
     return 0

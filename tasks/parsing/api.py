@@ -6,6 +6,7 @@ import re
 from collections.abc import Collection
 from pathlib import Path
 
+from .clauses import FIRST_LEADS, reset_cache
 from .indicators import indicators_from_cells, indicators_from_rows, indicators_from_target_list
 from .layout import Layout, build_layout
 from .measures import Extractor
@@ -22,8 +23,14 @@ def parse_file(path: str | Path, known_agencies: Collection[str] | None = None) 
     path = Path(path)
     try:
         data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ParseError("无法读取文件：文件不存在") from exc
+    except IsADirectoryError as exc:
+        raise ParseError("无法读取文件：这是一个文件夹") from exc
+    except PermissionError as exc:
+        raise ParseError("无法读取文件：没有读取权限") from exc
     except OSError as exc:
-        raise ParseError(f"无法读取文件：{exc.strerror or '读取失败'}") from exc
+        raise ParseError("无法读取文件：读取失败") from exc
     return parse_bytes(data, path.name, known_agencies)
 
 
@@ -50,6 +57,7 @@ def parse_text(text: str, known_agencies: Collection[str] | None = None) -> Pars
 def _parse(text: str, known_agencies: Collection[str] | None, encoding: str) -> ParsedPlan:
     if not text or not text.strip():
         raise ParseError("文件中没有识别到任何任务措施")
+    reset_cache()
     lines = clean_lines(text)
     layout = build_layout(lines)
     goal_text = _goal_paragraphs(layout)
@@ -62,7 +70,7 @@ def _parse(text: str, known_agencies: Collection[str] | None, encoding: str) -> 
     target_year = next((i.target_year for i in indicators if i.target_year), None)
     meta = read_metadata(lines, layout.body_start, goal_years, baseline_year, target_year)
 
-    extractor = Extractor(meta.period, known_agencies)
+    extractor = Extractor(meta.period, known_agencies, convention_from=_first_leads_from(lines))
     extractor.walk(layout.root)
     measures = extractor.measures()
     if not any(not m.optional for m in measures):
@@ -82,9 +90,19 @@ def _parse(text: str, known_agencies: Collection[str] | None, encoding: str) -> 
     )
 
 
+def _first_leads_from(lines: list[str]) -> int | None:
+    """Line number of a statement that the first listed agency leads "from here on" (下同, 以下各项…)."""
+    for number, line in enumerate(lines, 1):
+        if "第一" in line or "首位" in line:
+            m = FIRST_LEADS.search(line)
+            if m and ("下同" in line or "以下" in line[: m.start()] or "各项" in line[: m.start()]):
+                return number
+    return None
+
+
 def _goal_paragraphs(layout: Layout) -> list[str]:
     probe = Extractor(None)
-    probe.walk(layout.root)
+    probe.collect_goals(layout.root)
     return probe.goal_paragraphs
 
 

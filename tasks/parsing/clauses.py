@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from .agencies import is_agency_like, split_agencies, strip_role_words
+from .agencies import is_agency_like, split_agencies
 from .deadlines import interpret_deadline, looks_like_deadline
 from .model import Assignment, Deadline
 from .reader import normalize_width
@@ -22,20 +23,39 @@ from .reader import normalize_width
 OPENERS = "(〔[【"
 CLOSERS = ")〕]】"
 
-VAGUE_GROUPS = {"有关部门", "相关部门", "有关单位", "相关单位", "有关方面", "相关方面", "其他有关部门",
-                "有关部门和单位", "相关部门和单位", "其他部门", "各方"}
+VAGUE_GROUPS = {
+    "有关部门",
+    "相关部门",
+    "有关单位",
+    "相关单位",
+    "有关方面",
+    "相关方面",
+    "其他有关部门",
+    "有关部门和单位",
+    "相关部门和单位",
+    "其他部门",
+    "各方",
+}
 
-_FIRST_LEADS = re.compile(
-    r"[,，;。]?\s*(?:列|排|排在|排列|位列|名列)?(?:在)?第一(?:位|个|家)?(?:的|者)?(?:单位|部门)?"
+FIRST_LEADS = re.compile(
+    r"[,，;。]?\s*(?:列|排|排在|排列|位列|名列|排名|列在)?(?:在)?(?:第一|首)(?:位|个|家)?(?:的|者)?(?:单位|部门)?"
     r"(?:为|是|系)(?:牵头|主责|主办)(?:单位|部门)?(?:[,，]?\s*下同)?"
 )
+_RESPONSIBILITY_LABEL = re.compile(r"(?:主要)?(?:牵头|责任|配合|主办|主责)")
 _SAME_BELOW = re.compile(r"[,，;]?\s*下同")
 _LABELLED = re.compile(
     r"(?P<label>(?:主要)?(?:牵头|责任|配合|协办|参与|协同|主办|承办|实施|落实|主责)(?:单位|部门|处室)"
     r"|完成时限|完成时间|完成期限|时间节点|时间要求|时限要求|时限|进度安排|完成日期|期限|时间)\s*:"
 )
-_LABEL_ROLE = {"牵头": "lead", "主办": "lead", "主责": "lead", "配合": "support", "协办": "support",
-               "参与": "support", "协同": "support"}
+_LABEL_ROLE = {
+    "牵头": "lead",
+    "主办": "lead",
+    "主责": "lead",
+    "配合": "support",
+    "协办": "support",
+    "参与": "support",
+    "协同": "support",
+}
 # Role words that close a run of agencies; the run takes the role of the word after it.
 _ROLE_MARK = re.compile(
     r"为牵头(?:单位|部门)|为配合(?:单位|部门)|为责任(?:单位|部门)|牵头负责|牵头|主责|会同|配合|协助|协办|参与"
@@ -43,13 +63,21 @@ _ROLE_MARK = re.compile(
     r"|按照?(?:职责分工|职能分工|各自职责)"
 )
 _ROLE_NOTE = re.compile(r"\((牵头|主要负责|牵头单位|配合|配合单位|参与)\)")
-_NOT_CLAUSE_START = re.compile(r"^(?:如|含|包括|即|简称|以下简称|详见|见|注|例如|比如|其中|不含|除|指|试行|暂行|草案|"
-                               r"征求意见|此件|本件|第[一二三四五六七八九十\d]+)")
-_ROLE_WORD = re.compile(r"牵头|负责|配合|协助|协办|按照?职责|责任单位|责任部门|主办|落实单位")
-_UNCLOSED_TAIL = re.compile(r"[(〔【]([^()〔〕【】]{2,200})$")
-_TRAILING_LABEL = re.compile(
-    r"(?:^|(?<=[。;!?]))\s*((?:牵头|责任|主责)(?:单位|部门)\s*:.+)$"
+_NOT_CLAUSE_START = re.compile(
+    r"^(?:如|含|包括|即|简称|以下简称|详见|见|注|例如|比如|其中|不含|除|指|试行|暂行|草案|"
+    r"征求意见|此件|本件|第[一二三四五六七八九十\d]+)"
 )
+_ROLE_WORD = re.compile(r"牵头|负责|配合|协助|协办|按照?职责|责任单位|责任部门|主办|落实单位")
+# Words of a sentence, not of an agency's name: "(按要求推进)" names nobody.
+_PROSE = re.compile(
+    r"按|要求|根据|按照|进行|开展|加强|推进|实施|完成|确保|做好|情况|需要|任务|措施|工作|方面|同时|以及"
+)
+_UNCLOSED_TAIL = re.compile(r"[(〔【]([^()〔〕【】]{2,200})$")
+_TRAILING_LABEL = re.compile(r"(?:^|(?<=[。;!?]))\s*((?:牵头|责任|主责)(?:单位|部门)\s*:.+)$")
+
+
+_SPLITTERS = {seps: re.compile("[" + re.escape(seps) + "]") for seps in (",，", ";。\n")}
+_BRACKETS = re.compile("[" + re.escape(OPENERS + CLOSERS) + "]")
 
 
 @dataclass
@@ -71,7 +99,7 @@ def _bracket_groups(text: str) -> list[str] | None:
         elif ch in CLOSERS and depth:
             depth -= 1
             if depth == 0:
-                groups.append(text[start + 1:i])
+                groups.append(text[start + 1 : i])
         elif depth == 0 and ch not in " ,;，；":
             return None
     return groups if depth == 0 and groups else None
@@ -88,33 +116,33 @@ def _strip_brackets(text: str) -> str:
 
 
 def _top_level_split(text: str, seps: str) -> list[str]:
-    parts, depth, current = [], 0, []
-    for ch in text:
-        if ch in OPENERS:
-            depth += 1
-        elif ch in CLOSERS and depth:
-            depth -= 1
-        if depth == 0 and ch in seps:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(ch)
-    parts.append("".join(current))
+    """Split at the separators that stand outside brackets: "A(B、C)、D" is "A(B、C)" and "D"."""
+    pattern = _SPLITTERS.get(seps) or re.compile("[" + re.escape(seps) + "]")
+    if not any(ch in text for ch in OPENERS):  # the common case
+        return [p.strip() for p in pattern.split(text) if p.strip()]
+    spans = _bracketed_spans(text)
+    parts, start = [], 0
+    for m in pattern.finditer(text):
+        if not any(a < m.start() < b for a, b in spans):
+            parts.append(text[start : m.start()])
+            start = m.end()
+    parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
 
 
 def _role_runs(text: str) -> list[tuple[str, str]]:
     """Cut an agency text at role words: [(agencies, role)], role in lead/support/other/with."""
-    text = _ROLE_NOTE.sub(lambda m: ("牵头" if "牵头" in m.group(1) or "主要" in m.group(1) else "配合") + ",",
-                          text)
+    text = _ROLE_NOTE.sub(
+        lambda m: ("牵头" if "牵头" in m.group(1) or "主要" in m.group(1) else "配合") + ",", text
+    )
     runs: list[tuple[str, str]] = []
     pos = 0
-    depth_at = _depths(text)
+    inside = _bracketed_spans(text)
     for m in _ROLE_MARK.finditer(text):
-        if depth_at[m.start()]:  # a role word inside an alias in parentheses is part of the name
+        if any(a < m.start() < b for a, b in inside):  # a role word in an alias is part of the name
             continue
         word = m.group(0)
-        chunk = text[pos:m.start()]
+        chunk = text[pos : m.start()]
         if word.startswith(("为牵头", "牵头", "主责")):
             role = "lead"
         elif word == "会同":
@@ -135,30 +163,33 @@ def _role_runs(text: str) -> list[tuple[str, str]]:
     return runs
 
 
-def _depths(text: str) -> list[int]:
-    depths, depth = [], 0
-    for ch in text:
-        if ch in OPENERS:
+def _bracketed_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each outermost bracket group; an unclosed one runs to the end."""
+    spans, depth, start = [], 0, 0
+    for m in _BRACKETS.finditer(text):
+        if m.group() in OPENERS:
+            if depth == 0:
+                start = m.start()
             depth += 1
-        depths.append(depth)
-        if ch in CLOSERS and depth:
+        elif depth:
             depth -= 1
-    depths.append(depth)
-    return depths
+            if depth == 0:
+                spans.append((start, m.end()))
+    if depth:
+        spans.append((start, len(text) + 1))
+    return spans
 
 
-def _assign(runs: list[tuple[str, str]], first_is_lead: bool) -> list[Assignment]:
-    tagged: list[tuple[str, str]] = []
-    for chunk, role in runs:
-        for name in split_agencies(chunk):
-            tagged.append((name, role))
+def _assign(tagged_names: tuple[tuple[str, str], ...], first_is_lead: bool) -> list[Assignment]:
+    tagged = [(name, role) for name, role in tagged_names if is_agency_like(name) or not _PROSE.search(name)]
     # "会同有关部门": an unnamed crowd is nobody to assign; keep it only when it is all there is
     named = [(n, r) for n, r in tagged if n not in VAGUE_GROUPS]
     if named:
         tagged = named
     with_others = any(role != "with" for _, role in tagged)
     has_lead = any(role == "lead" for _, role in tagged) or (
-        any(role == "with" for _, role in tagged) and with_others)
+        any(role == "with" for _, role in tagged) and with_others
+    )
     result: list[Assignment] = []
     seen: set[str] = set()
     for index, (name, role) in enumerate(tagged):
@@ -169,21 +200,32 @@ def _assign(runs: list[tuple[str, str]], first_is_lead: bool) -> list[Assignment
             final = "lead" if role in ("lead", "with") else "support"
         elif first_is_lead:
             final = "lead" if index == 0 else "support"
-        else:
-            final = "responsible"
+        else:  # no lead: responsible, except those the clause itself calls 配合/参与
+            final = "support" if role == "support" else "responsible"
         result.append(Assignment(name, final))
     return result
 
 
-def parse_clause_full(text: str, *, first_is_lead: bool = False,
-                      period: tuple[int, int] | None = None) -> ClauseResult:
-    """Parse one clause (with or without its brackets); see the module docstring for the forms."""
-    result = ClauseResult()
-    inner = _strip_brackets(normalize_width(text or ""))
-    if _FIRST_LEADS.search(inner):
-        result.declares_first_lead = True
-        first_is_lead = True
-        inner = _FIRST_LEADS.sub("", inner)
+@dataclass(frozen=True)
+class _Analysis:
+    """What a clause says, before roles are settled (they depend on the convention in force)."""
+
+    tagged: tuple[tuple[str, str], ...]  # (agency, role word class: lead/support/with/other), in order
+    deadline_texts: tuple[str, ...]
+    declares_first_lead: bool
+
+
+def _prepare(text: str) -> str:
+    return _strip_brackets(_BRACKET_LABEL.sub(r"\1:", normalize_width(text or "")))
+
+
+@lru_cache(maxsize=1024)
+def _analyse(inner: str) -> _Analysis:
+    """Read a clause (brackets stripped). Cached: a paragraph's clause is read when it is found and again
+    when it is assigned; api.parse clears the cache so that each parse does its own work."""
+    declares = bool(FIRST_LEADS.search(inner))
+    if declares:
+        inner = FIRST_LEADS.sub("", inner)
     inner = _SAME_BELOW.sub("", inner)
     runs: list[tuple[str, str]] = []
     deadline_texts: list[str] = []
@@ -200,16 +242,32 @@ def parse_clause_full(text: str, *, first_is_lead: bool = False,
                 agency_parts.append(part)
         if agency_parts:
             runs.extend(_role_runs(",".join(agency_parts)))
-    result.assignments = _assign(runs, first_is_lead)
-    if deadline_texts:
-        phrase = ",".join(deadline_texts)
+    tagged = tuple((name, role) for chunk, role in runs for name in split_agencies(chunk))
+    return _Analysis(tagged, tuple(deadline_texts), declares)
+
+
+def reset_cache() -> None:
+    _analyse.cache_clear()
+
+
+def parse_clause_full(
+    text: str, *, first_is_lead: bool = False, period: tuple[int, int] | None = None
+) -> ClauseResult:
+    """Parse one clause (with or without its brackets); see the module docstring for the forms."""
+    analysis = _analyse(_prepare(text))
+    result = ClauseResult(declares_first_lead=analysis.declares_first_lead)
+    result.assignments = _assign(analysis.tagged, first_is_lead or analysis.declares_first_lead)
+    if analysis.deadline_texts:
+        phrase = ",".join(analysis.deadline_texts)
         result.deadline, doubt = interpret_deadline(phrase, period)
         if doubt:
             result.doubts.append(doubt)
     return result
 
 
-_BRACKET_LABEL = re.compile(r"[【\[]\s*((?:牵头|责任|配合|协办|主责)(?:单位|部门)|完成时限|完成时间|时间节点|时限)\s*[】\]]\s*:?")
+_BRACKET_LABEL = re.compile(
+    r"[【\[]\s*((?:牵头|责任|配合|协办|主责)(?:单位|部门)|完成时限|完成时间|时间节点|时限)\s*[】\]]\s*:?"
+)
 
 
 def _segments(inner: str) -> list[str]:
@@ -222,7 +280,7 @@ def _segments(inner: str) -> list[str]:
             pieces.append(seg)
             continue
         bounds = starts + [len(seg)]
-        head = seg[:starts[0]].strip()
+        head = seg[: starts[0]].strip()
         if head:
             pieces.append(head)
         pieces.extend(seg[a:b].strip(" ,，") for a, b in zip(bounds, bounds[1:], strict=False))
@@ -231,7 +289,7 @@ def _segments(inner: str) -> list[str]:
 
 def _labelled_segment(label: re.Match, segment: str, runs: list, deadline_texts: list) -> None:
     name = label.group("label")
-    value = segment[label.end():].strip()
+    value = segment[label.end() :].strip()
     if not value:
         return
     if not name.endswith(("单位", "部门", "处室")):
@@ -249,8 +307,9 @@ def _names_agency(part: str) -> bool:
     return any(is_agency_like(n) for n in split_agencies(part))
 
 
-def parse_clause(text: str, first_is_lead: bool = False,
-                 period: tuple[int, int] | None = None) -> tuple[tuple[Assignment, ...], Deadline | None]:
+def parse_clause(
+    text: str, first_is_lead: bool = False, period: tuple[int, int] | None = None
+) -> tuple[tuple[Assignment, ...], Deadline | None]:
     """(assignments, deadline) of a clause such as "(区金融局牵头,区发改委按职责分工负责;2021年底前完成)"."""
     result = parse_clause_full(text, first_is_lead=first_is_lead, period=period)
     return tuple(result.assignments), result.deadline
@@ -261,27 +320,17 @@ def is_clause(inner: str) -> bool:
     inner = normalize_width(inner).strip()
     if not inner or len(inner) > 400 or _NOT_CLAUSE_START.match(inner):
         return False
-    if _LABELLED.match(inner) and re.match(r"(?:主要)?(?:牵头|责任|配合|主办|主责)", inner):
+    if _LABELLED.match(inner) and _RESPONSIBILITY_LABEL.match(inner):
         return True
-    if _FIRST_LEADS.search(inner):
+    if FIRST_LEADS.search(inner):
         return True
-    body = _FIRST_LEADS.sub("", inner)
     names: list[str] = []
     others: list[str] = []
-    for segment in _segments(body):
-        label = _LABELLED.match(segment)
-        if label:
-            segment = segment[label.end():]
-            if not label.group("label").endswith(("单位", "部门", "处室")):
-                continue
-        for part in _top_level_split(segment, ",，"):
-            if looks_like_deadline(part) and not _names_agency(part):
-                continue
-            for name in split_agencies(part):
-                (names if is_agency_like(name) else others).append(name)
+    for name, _role in _analyse(_prepare(inner)).tagged:
+        (names if is_agency_like(name) else others).append(name)
     if not names:
         return False
-    if _ROLE_WORD.search(body):
+    if _ROLE_WORD.search(FIRST_LEADS.sub("", inner)):
         return len(names) >= len(others)
     return not others
 
@@ -293,22 +342,34 @@ def find_trailing_clause(paragraph: str) -> tuple[str, str] | None:
         return None
     if stripped[-1] in CLOSERS:
         start = _matching_opener(stripped)
-        if start is not None and is_clause(stripped[start + 1:-1]) and _placed_as_clause(stripped, start):
+        if start is not None and is_clause(stripped[start + 1 : -1]) and _placed_as_clause(stripped, start):
             return _own_text(paragraph[:start]), paragraph[start:].strip()
-        if start is not None and _deadline_only(stripped[start + 1:-1]):
+        if start is not None and _deadline_only(stripped[start + 1 : -1]):
             # "…(区金融局负责)(2021年底前)": the deadline has a bracket of its own
             before = stripped[:start].rstrip(" ,;，；")
             if before and before[-1] in CLOSERS:
                 first = _matching_opener(before)
-                if first is not None and is_clause(before[first + 1:-1]):
+                if first is not None and is_clause(before[first + 1 : -1]):
                     return _own_text(paragraph[:first]), paragraph[first:].strip()
     m = _UNCLOSED_TAIL.search(stripped)
     if m and is_clause(m.group(1)) and _ROLE_WORD.search(m.group(1)):
-        return _own_text(paragraph[:m.start()]), paragraph[m.start():].strip()
+        return _own_text(paragraph[: m.start()]), paragraph[m.start() :].strip()
     m = _TRAILING_LABEL.search(stripped)
     if m and is_clause(m.group(1)):
-        return _own_text(paragraph[:m.start(1)]), m.group(1).strip()
+        return _own_text(paragraph[: m.start(1)]), m.group(1).strip()
     return None
+
+
+def unread_clause(paragraph: str) -> str | None:
+    """A closing bracket that speaks of responsibility but could not be read as a clause, for a warning."""
+    stripped = paragraph.rstrip(" 。;,.，；")
+    if not stripped or stripped[-1] not in CLOSERS:
+        return None
+    start = _matching_opener(stripped)
+    if start is None:
+        return None
+    inner = stripped[start + 1 : -1]
+    return stripped[start:] if _ROLE_WORD.search(inner) else None
 
 
 def _deadline_only(inner: str) -> bool:
@@ -318,7 +379,7 @@ def _deadline_only(inner: str) -> bool:
 def _placed_as_clause(text: str, start: int) -> bool:
     """A bare list of names (no 负责/牵头) is a clause only after a sentence, or when it names several:
     "打造示范单位(园区)" is an alias in prose, "…机制。(区科技局)" is a clause."""
-    inner = text[start + 1:-1]
+    inner = text[start + 1 : -1]
     if _ROLE_WORD.search(inner) or start == 0:
         return True
     if text[start - 1] in "。;,!?，；、:":
@@ -350,15 +411,15 @@ def is_clause_line(line: str) -> bool:
         return False
     if s[0] in OPENERS and s[-1] in CLOSERS and _matching_opener(s) == 0:
         return is_clause(s[1:-1])
-    if _LABELLED.match(s):
-        return True
-    return False
+    return bool(_LABELLED.match(s))
 
 
-def clause_agency_names(text: str) -> list[str]:
-    """Every agency named in a clause (for checks against a list of known agencies)."""
-    return [a.agency for a in parse_clause_full(text).assignments]
-
-
-__all__ = ["ClauseResult", "find_trailing_clause", "is_clause", "is_clause_line", "parse_clause",
-           "parse_clause_full", "clause_agency_names", "strip_role_words"]
+__all__ = [
+    "ClauseResult",
+    "find_trailing_clause",
+    "is_clause",
+    "is_clause_line",
+    "parse_clause",
+    "parse_clause_full",
+    "unread_clause",
+]

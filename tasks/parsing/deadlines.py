@@ -13,6 +13,8 @@ import re
 from .model import Deadline
 from .reader import normalize_width
 
+_SPACES = re.compile(r"\s+")
+_LIST_SEPARATORS = re.compile(r"[,;，；、]")
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 _YEAR = r"((?:19|20)\d{2})\s*年?"
 
@@ -29,9 +31,28 @@ _BARE_HALF = re.compile(r"(上半年|下半年|年中|年底|年末|年内|本�
 _BARE_QUARTER = re.compile(r"第?([一二三四])季度")
 
 _ONGOING = re.compile(r"持续|长期|常态化|经常性|久久为功|不断|常年|长效|逐年")
-_YEARLY = re.compile(r"每年|每一年|逐年|年年")
+_YEARLY = re.compile(r"每年|每一年|逐年")
 _RECURRING = re.compile(r"每季度|每月|每半年|定期|每周|按季度|按月|按年|每年度")
-_DEADLINE_LIKE = re.compile(r"\d{4}|年|月|季度|旬|底前|之前|以前|期限|时限|持续|长期|每年|常态|立即|即时|完成|启动")
+_DEADLINE_LIKE = re.compile(
+    r"\d{4}|年|月|季度|旬|底前|之前|以前|期限|时限|持续|长期|每年|常态|立即|即时|完成|启动"
+)
+
+# Any of the phrases above, in one pass (looks_like_deadline runs on every part of every clause).
+_ANY_DEADLINE = re.compile(
+    "|".join(
+        p.pattern
+        for p in (
+            _FULL_DATE,
+            _YEAR_ONLY,
+            _BARE_MONTH,
+            _BARE_QUARTER,
+            _BARE_HALF,
+            _ONGOING,
+            _YEARLY,
+            _RECURRING,
+        )
+    )
+)
 
 # In a measure's own text (no clause), only phrases that clearly set a target date count.
 _TEXT_DEADLINE = re.compile(
@@ -75,7 +96,7 @@ def _quarter_end(year: int, q: str) -> datetime.date:
 def _dated(s: str) -> datetime.date | None:
     """A date from a phrase that names its year. With several ("6月底前启动, 2022年底前完成") the latest wins:
     the work is due when its last step is."""
-    dates = [d for d in (_dated_one(part) for part in re.split(r"[,;，；、]", s)) if d]
+    dates = [d for d in (_dated_one(part) for part in _LIST_SEPARATORS.split(s)) if d]
     return max(dates) if dates else None
 
 
@@ -117,12 +138,14 @@ def _yearless(s: str, year: int) -> datetime.date | None:
     return None
 
 
-def interpret_deadline(text: str, period: tuple[int, int] | None = None) -> tuple[Deadline | None, str | None]:
+def interpret_deadline(
+    text: str, period: tuple[int, int] | None = None
+) -> tuple[Deadline | None, str | None]:
     """(deadline, doubt): doubt is a reason to warn, or None."""
     phrase = normalize_width(text or "").strip().strip("。;,.、 ")
     if not phrase:
         return None, None
-    s = re.sub(r"\s+", "", phrase)
+    s = _SPACES.sub("", phrase)
     ongoing = bool(_ONGOING.search(s) or _YEARLY.search(s) or _RECURRING.search(s))
     recurrence = "yearly" if _YEARLY.search(s) else None
     date = _dated(s)
@@ -134,7 +157,9 @@ def interpret_deadline(text: str, period: tuple[int, int] | None = None) -> tupl
         if period:
             date = _yearless(s, period[0])
             if date:
-                return Deadline(phrase, date, ongoing, recurrence), f"完成时限“{phrase}”未写年份，按{period[0]}年计"
+                return Deadline(
+                    phrase, date, ongoing, recurrence
+                ), f"完成时限“{phrase}”未写年份，按{period[0]}年计"
         return Deadline(phrase, None, ongoing, recurrence), f"完成时限“{phrase}”未写年份，无法确定日期"
     if ongoing:
         return Deadline(phrase, None, True, recurrence), None
@@ -149,10 +174,8 @@ def parse_deadline(text: str, period: tuple[int, int] | None = None) -> Deadline
 
 
 def looks_like_deadline(text: str) -> bool:
-    s = re.sub(r"\s+", "", normalize_width(text or ""))
-    return bool(s) and bool(_FULL_DATE.search(s) or _YEAR_ONLY.search(s) or _BARE_MONTH.search(s)
-                            or _BARE_QUARTER.search(s) or _BARE_HALF.search(s) or _ONGOING.search(s)
-                            or _YEARLY.search(s) or _RECURRING.search(s))
+    s = _SPACES.sub("", normalize_width(text or ""))
+    return bool(s) and bool(_ANY_DEADLINE.search(s))
 
 
 def deadline_in_text(text: str) -> Deadline | None:

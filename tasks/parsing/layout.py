@@ -27,19 +27,22 @@ _HEADINGS: list[tuple[str, re.Pattern[str]]] = [
     (PDIG, re.compile(r"^([\u2474-\u2487])\s*")),
 ]
 # Line openings that look like numbering but follow none of the genre's patterns: a doubt worth a warning.
-_ODD_NUMBERING = re.compile(rf"^(?:[{CN_DIGITS}]{{1,3}}\s*[)\]】]|[(【\[][{CN_DIGITS}\d]{{1,3}}[、.]|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+\s*[、.]"
-                            rf"|\d{{1,2}}\s*[,，]\s*[\u4e00-\u9fff])")
+_ODD_NUMBERING = re.compile(
+    rf"^(?:[{CN_DIGITS}]{{1,3}}\s*[)\]】]|[(【\[][{CN_DIGITS}\d]{{1,3}}[、.]|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+\s*[、.]"
+    rf"|\d{{1,2}}\s*[,，]\s*[\u4e00-\u9fff])"
+)
 _NONSTANDARD = {(CH, "."): "“一.”", (ARP, ""): "“1)”"}
 BOX_TITLE = re.compile(r"^(?:专栏|专 栏|附专栏)\s*([0-9一二三四五六七八九十]{0,4})\s*[:：、.]?\s*(.*)$")
 _ROW_SPLIT = re.compile(r"\s*\|\s*")
 _MARKDOWN_RULE = re.compile(r"^[|\s:\-—]+$")
 
 
-@dataclass
+@dataclass(eq=False)
 class Para:
     line: int
     text: str
     clause_lines: list[str] = field(default_factory=list)
+    split: tuple[str, str | None] | None = None  # (own text, clause), filled in once by measures._split
 
 
 @dataclass
@@ -69,13 +72,14 @@ class Heading:
     nonstandard: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Node:
     heading: Heading | None
     parent: Node | None = None
     children: list[Node] = field(default_factory=list)
     items: list[Para | Box | Table] = field(default_factory=list)
     title_clause_lines: list[str] = field(default_factory=list)
+    title_para: Para | None = None  # the heading's own text as a paragraph, made once by measures
 
     @property
     def style(self) -> str | None:
@@ -103,8 +107,20 @@ class Layout:
 
 def cn_to_int(text: str) -> int | None:
     """'二十一' -> 21, '十' -> 10, '一百零二' -> 102; None for anything else."""
-    values = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
-              "八": 8, "九": 9}
+    values = {
+        "零": 0,
+        "〇": 0,
+        "一": 1,
+        "二": 2,
+        "两": 2,
+        "三": 3,
+        "四": 4,
+        "五": 5,
+        "六": 6,
+        "七": 7,
+        "八": 8,
+        "九": 9,
+    }
     if text.isdigit():
         return int(text)
     total, current = 0, 0
@@ -122,13 +138,22 @@ def cn_to_int(text: str) -> int | None:
     return total + current
 
 
+_HEADING_START = (
+    set(CN_DIGITS + "第(〔【0123456789")
+    | {chr(c) for c in range(0x2460, 0x2488)}
+    | {chr(c) for c in range(0x2776, 0x2780)}
+)
+
+
 def match_heading(line: str, line_no: int) -> Heading | None:
+    if not line or line[0] not in _HEADING_START:
+        return None
     for style, pattern in _HEADINGS:
         m = pattern.match(line)
         if not m:
             continue
         raw = m.group(1)
-        rest = line[m.end():].strip()
+        rest = line[m.end() :].strip()
         if style == CH and not rest:
             return None
         if style == CHAPTER:
@@ -172,6 +197,7 @@ def row_cells(line: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- scanning lines into elements
+
 
 def _cover_end(lines: list[str]) -> int:
     """Where the plan proper starts when a 印发 notice wraps it: the plan's own title line after the notice."""
@@ -251,8 +277,9 @@ class _Scanner:
         self.k += 1
 
     def _ends_box(self, line: str) -> bool:
-        return bool(match_heading(line, 0) or BOX_TITLE.match(line) or find_trailing_clause(line)
-                    or is_row_line(line))
+        return bool(
+            match_heading(line, 0) or BOX_TITLE.match(line) or find_trailing_clause(line) or is_row_line(line)
+        )
 
     def _box(self, m: re.Match) -> None:
         title_line = self.line()
@@ -263,13 +290,30 @@ class _Scanner:
             while self._box_cell(box):
                 pass
         else:
-            while self.k < len(self.idx):
-                line = self.line()
-                if line == "|" or self._ends_box(line):
-                    break
-                box.paras.append(Para(self.number(), line))
-                self.k += 1
+            self._open_box(box)
         self.elements.append(box)
+
+    def _open_box(self, box: Box) -> None:
+        """A box without borders: its lines run to the next heading, box or clause. Items the box numbers
+        itself (1. 2. 3. right after its title) are its own, as long as they count on from 1."""
+        expected: tuple[str, int] | None = None
+        while self.k < len(self.idx):
+            line = self.line()
+            heading = match_heading(line, 0)
+            own_item = (
+                heading is not None
+                and heading.style not in (CH, PCH, CHAPTER)
+                and (
+                    (expected is None and not box.paras and heading.ordinal == 1)
+                    or (expected is not None and (heading.style, heading.ordinal) == expected)
+                )
+            )
+            if line == "|" or (self._ends_box(line) and not own_item):
+                break
+            if own_item:
+                expected = (heading.style, heading.ordinal + 1)
+            box.paras.append(Para(self.number(), line))
+            self.k += 1
 
     def _box_cell(self, box: Box) -> bool:
         """Read one "|"-closed cell into the box; False when the box is over."""
@@ -301,7 +345,11 @@ class _Scanner:
             while j < len(self.idx) and self.lines[self.idx[j]] != "|":
                 cell.append(self.lines[self.idx[j]])
                 j += 1
-            if j >= len(self.idx) or len(cell) > 1 or (cell and (len(cell[0]) > 80 or match_heading(cell[0], 0))):
+            if (
+                j >= len(self.idx)
+                or len(cell) > 1
+                or (cell and (len(cell[0]) > 80 or match_heading(cell[0], 0)))
+            ):
                 break
             table.cells.append(cell[0] if cell else "")
             self.k = j + 1
@@ -318,6 +366,7 @@ class _Scanner:
 
 
 # ---------------------------------------------------------------- building the tree
+
 
 def build_layout(lines: list[str]) -> Layout:
     start = _cover_end(lines)
@@ -358,13 +407,15 @@ def build_layout(lines: list[str]) -> Layout:
 def _open(stack: list[Node], heading: Heading, doubts: list[tuple[int, str]]) -> Node:
     styles = [n.style for n in stack]
     if heading.style in styles:
-        del stack[styles.index(heading.style):]
+        del stack[styles.index(heading.style) :]
     parent = stack[-1]
     siblings = [c for c in parent.children if c.style == heading.style]
     if siblings and heading.ordinal is not None and siblings[-1].heading.ordinal is not None:
         expected = siblings[-1].heading.ordinal + 1
         if heading.ordinal != expected:
-            doubts.append((heading.line, f"编号“{heading.number}”不连续（上一个是“{siblings[-1].heading.number}”）"))
+            doubts.append(
+                (heading.line, f"编号“{heading.number}”不连续（上一个是“{siblings[-1].heading.number}”）")
+            )
     if heading.nonstandard:
         doubts.append((heading.line, f"非常规的标题编号{heading.nonstandard}：{heading.text[:20]}"))
     node = Node(heading, parent)

@@ -13,9 +13,9 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from .clauses import find_trailing_clause, parse_clause_full
+from .clauses import find_trailing_clause, parse_clause_full, unread_clause
 from .deadlines import deadline_in_text
-from .layout import CH, CHAPTER, Box, Node, Para, Table
+from .layout import CH, CHAPTER, Box, Node, Para, Table, match_heading
 from .model import Assignment, Deadline, ParsedMeasure
 from .tasktables import task_rows
 
@@ -27,16 +27,22 @@ _NON_TASK = re.compile(
     r"目标要求|总体要求|总体部署|战略定位|发展定位|功能定位|总体定位|适用范围|实施范围|编制依据|规划依据|规划范围|"
     r"规划期限|实施期限|主要指标|指标体系|^原则$|^目标$|^形势$|^现状$|^意义$|重要意义|^总则$|^附则$|名词解释"
 )
-_GUARANTEE = re.compile(r"保障措施|保障机制|组织保障|组织实施|实施保障|工作要求|有关要求|组织领导|保障条件|"
-                        r"支撑保障|政策保障|工作保障|落实保障|实施机制")
-_ACTION = re.compile(r"^(?:加强|加快|推进|推动|实施|完善|健全|建立|强化|提升|提高|深化|优化|扩大|促进|支持|开展|"
-                     r"做好|落实|打造|构建|培育|夯实|巩固|创新|引导|鼓励|规范|严格|营造|发挥|坚持)")
+_GUARANTEE = re.compile(
+    r"保障措施|保障机制|组织保障|组织实施|实施保障|工作要求|有关要求|组织领导|保障条件|"
+    r"支撑保障|政策保障|工作保障|落实保障|实施机制"
+)
+_ACTION = re.compile(
+    r"^(?:加强|加快|推进|推动|实施|完善|健全|建立|强化|提升|提高|深化|优化|扩大|促进|支持|开展|"
+    r"做好|落实|打造|构建|培育|夯实|巩固|创新|引导|鼓励|规范|严格|营造|发挥|坚持)"
+)
 _GOAL = re.compile(r"目标|指标")
+_SENTENCE_END = re.compile(r"[。:：]")
+_INNER_STOP = re.compile(r"[。;!?]")
 _TASKISH = re.compile(r"任务|措施|举措|工程|行动|重点|项目")
 
 
 def _first_sentence(text: str) -> str:
-    return re.split(r"[。:：]", text.strip(), maxsplit=1)[0].strip(" ,;")
+    return _SENTENCE_END.split(text.strip(), maxsplit=1)[0].strip(" ,;")
 
 
 def heading_kind(text: str) -> tuple[bool, bool, bool]:
@@ -51,7 +57,7 @@ def heading_kind(text: str) -> tuple[bool, bool, bool]:
 def is_heading_text(rest: str) -> bool:
     """A title line with nothing after its one short sentence: "(三)健全知识产权政策体系。"."""
     core = rest.strip().rstrip("。:：;")
-    return bool(core) and len(core) <= 40 and not re.search(r"[。;!?]", core)
+    return bool(core) and len(core) <= 40 and not _INNER_STOP.search(core)
 
 
 @dataclass
@@ -77,10 +83,17 @@ class Extractor:
     first_is_lead: bool = False
     goal_paragraphs: list[str] = field(default_factory=list)
     absorbed: list[Node] = field(default_factory=list)  # sub-points folded into their item's text
+    # "以下各项任务，排在第一位的为牵头单位": the line from which the first listed agency leads
+    convention_from: int | None = None
 
     # ------------------------------------------------------------ walking the tree
-    def walk(self, node: Node, path: tuple[str, ...] = (), chain: tuple[str, ...] = (),
-             flags: tuple[bool, bool] = (False, False)) -> None:
+    def walk(
+        self,
+        node: Node,
+        path: tuple[str, ...] = (),
+        chain: tuple[str, ...] = (),
+        flags: tuple[bool, bool] = (False, False),
+    ) -> None:
         non_task, guarantee = flags
         if node.heading is not None:
             kind = heading_kind(node.heading.rest)
@@ -102,6 +115,15 @@ class Extractor:
             if child in self.absorbed:
                 continue
             self.walk(child, own_path, own_chain, (non_task, guarantee))
+
+    def collect_goals(self, node: Node) -> None:
+        """Only the goal sections' text (the plan period needs it before measures are read)."""
+        for child in node.children:
+            kind = heading_kind(child.heading.rest)
+            if kind[0]:
+                self._collect_goal_text(child, kind[2])
+            else:
+                self.collect_goals(child)
 
     def _collect_goal_text(self, node: Node, is_goal: bool) -> None:
         """Text of goal sections (发展目标, 工作目标), for target lists and the plan period."""
@@ -146,17 +168,23 @@ class Extractor:
             clause_groups = [g for g in groups if g[1]]
             if clause_groups:
                 chosen = clause_groups
-            elif heading.style in (CH, CHAPTER):
-                chosen = []  # a section heading with prose under it is not a work item
+            elif heading.style in (CH, CHAPTER) and any(s.children for s in node.parent.children):
+                chosen = []  # a section with prose under it, beside sections of numbered items: not a task
             else:
                 chosen = [(_prose(paras), None)]
             for k, (members, clause) in enumerate(chosen, 1):
                 number = numbered if len(chosen) == 1 else f"{numbered}-{k}"
-                self._add(number, heading.style, list(chain), own_path, members, clause, guarantee and not clause)
+                self._add(
+                    number, heading.style, list(chain), own_path, members, clause, guarantee and not clause
+                )
             self._boxes(node, own_path, [numbered, *chain], guarantee)
             return
-        if title_clause is None and not paras and is_heading_text(heading.rest) and (
-                heading.style in (CH, CHAPTER) or any(not isinstance(i, Para) for i in node.items)):
+        if (
+            title_clause is None
+            and not paras
+            and is_heading_text(heading.rest)
+            and (heading.style in (CH, CHAPTER) or any(not isinstance(i, Para) for i in node.items))
+        ):
             self._boxes(node, path + (node.title,), [numbered, *chain], guarantee)
             return  # a section title over a table or a box, not a work item itself
         # the title line is the measure's text (and may hold its clause)
@@ -181,8 +209,18 @@ class Extractor:
             box_number = f"专栏{box.number}" if box.number else f"专栏{self._box_count() + 1}"
             for k, para in enumerate(box.paras, 1):
                 own, clause = _split(para)
-                self._add(f"{box_number}-{k}", "box", chain, path + (box.title,), [(para, own)], clause,
-                          clause is None)
+                numbered = match_heading(own, para.line)
+                if numbered is not None and numbered.rest:  # "1.建设保护中心。": the box's own numbering
+                    own = numbered.rest
+                self._add(
+                    f"{box_number}-{k}",
+                    "box",
+                    chain,
+                    path + (box.title,),
+                    [(para, own)],
+                    clause,
+                    clause is None,
+                )
 
     def _tables(self, node: Node, path: tuple[str, ...], chain: tuple[str, ...]) -> None:
         for table in (t for t in node.items if isinstance(t, Table)):
@@ -191,22 +229,40 @@ class Extractor:
                 row_path = path + ((row.category,) if row.category else ())
                 line = table.row_lines[row.index] if row.index < len(table.row_lines) else table.line
                 member = (Para(line, row.text), row.text)
-                self._add(row.number or str(k), f"table@{table.line}", list(chain), row_path, [member],
-                          row.clause or None, False)
+                self._add(
+                    row.number or str(k),
+                    f"table@{table.line}",
+                    list(chain),
+                    row_path,
+                    [member],
+                    row.clause or None,
+                    False,
+                )
 
     def _box_count(self) -> int:
         return len({d.path[-1] for d in self.drafts if d.kind == "box"})
 
     # ------------------------------------------------------------ one measure
-    def _add(self, number: str, kind: str, chain: list[str], path: tuple[str, ...],
-             members: list[tuple[Para, str]], clause: str | None, optional: bool) -> None:
+    def _add(
+        self,
+        number: str,
+        kind: str,
+        chain: list[str],
+        path: tuple[str, ...],
+        members: list[tuple[Para, str]],
+        clause: str | None,
+        optional: bool,
+    ) -> None:
         text = "\n".join(own for _, own in members if own).strip()
         if not text and not clause:
             return
         line = members[0][0].line if members else 0
         draft = Draft(number, kind, list(chain), path, text, clause, line, optional)
         if clause:
-            result = parse_clause_full(clause, first_is_lead=self.first_is_lead, period=self.period)
+            first_is_lead = self.first_is_lead or (
+                self.convention_from is not None and line >= self.convention_from
+            )
+            result = parse_clause_full(clause, first_is_lead=first_is_lead, period=self.period)
             if result.declares_first_lead and "下同" in clause:
                 self.first_is_lead = True  # "列第一位者为牵头单位，下同": from here on
             draft.assignments = tuple(result.assignments)
@@ -218,6 +274,9 @@ class Extractor:
             self._check_known(line, result.assignments)
         else:
             draft.deadline = deadline_in_text(text)
+            unread = unread_clause(members[-1][1]) if members else None
+            if unread:
+                self.doubts.append((members[-1][0].line, f"无法读取的责任分工：{unread}"))
         self.drafts.append(draft)
 
     def _check_known(self, line: int, assignments: list[Assignment]) -> None:
@@ -229,6 +288,7 @@ class Extractor:
 
     # ------------------------------------------------------------ results
     def measures(self) -> list[ParsedMeasure]:
+        self.drafts.sort(key=lambda d: d.line)  # document order: boxes sit between the paragraphs they follow
         _qualify(self.drafts)
         required = [d for d in self.drafts if not d.optional]
         with_clause = sum(1 for d in required if d.clause)
@@ -254,8 +314,14 @@ def _paras(node: Node) -> list[Para]:
 
 def _split(para: Para) -> tuple[str, str | None]:
     """(own text, clause as written) of a paragraph, its trailing clause and any clause lines after it."""
+    if para.split is None:
+        para.split = _split_uncached(para)
+    return para.split
+
+
+def _split_uncached(para: Para) -> tuple[str, str | None]:
     found = find_trailing_clause(para.text)
-    own, clause = (found if found else (para.text, None))
+    own, clause = found if found else (para.text, None)
     if para.clause_lines:
         extra = " ".join(para.clause_lines)
         clause = f"{clause} {extra}" if clause else extra
@@ -263,8 +329,9 @@ def _split(para: Para) -> tuple[str, str | None]:
 
 
 def _title_clause(node: Node) -> tuple[str, str | None]:
-    own, clause = _split(Para(node.heading.line, node.heading.rest, list(node.title_clause_lines)))
-    return own, clause
+    if node.title_para is None:
+        node.title_para = Para(node.heading.line, node.heading.rest, list(node.title_clause_lines))
+    return _split(node.title_para)
 
 
 def _groups(paras: list[Para]) -> list[tuple[list[tuple[Para, str]], str | None]]:

@@ -19,7 +19,7 @@ _GENRE_END = re.compile(
 )
 _WRAPPER = re.compile(
     r"^(?:名称[:：]?)?(?P<issuer>[^《,。:：]{0,40}?)(?:关于)?(?:印发|转发|下发|发布)(?P<title>.{4,120}?)的?通知"
-    r"(?:\s*[(〔][^()〔〕]{0,20}[)〕])?$"
+    r"(?:\s*[(〔][^()]{0,24}[)〕])?$"
 )
 DOC_NUMBER = re.compile(
     r"[\u4e00-\u9fff]{1,14}\s*[〔\[【(]\s*(?:19|20)\d{2}\s*[〕\]】)]\s*第?\s*\d{1,4}\s*号"
@@ -31,11 +31,23 @@ _RANGE = re.compile(r"((?:19|20)\d{2})\s*年?\s*(?:-|—|–|~|至|到)\s*((?:19
 _SINGLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?:度)?")
 _FIVE_YEAR = re.compile(r"十([一二三四五六七八九])五")
 _FIVE_YEAR_START = {"一": 2006, "二": 2011, "三": 2016, "四": 2021, "五": 2026, "六": 2031}
-_PLACE = re.compile(r"[\u4e00-\u9fff]{1,6}?(?:省|自治区|特别行政区|自治州|自治县|市|州|盟|地区|新区|区|县|旗)")
-_NOT_PLACE = re.compile(r"知识|产权|关于|落实|推进|建设|国家|强市|强区|强县|印发|实施|加快|促进|深化|全面|试点|示范|"
-                        r"工作|保护|发展|创新|规划|计划|方案|城市|开放|综合|高新|经济|保税|自由|贸易")
+_PLACE = re.compile(
+    r"[\u4e00-\u9fff]{1,6}?(?:省|自治区|特别行政区|自治州|自治县|市|州|盟|地区|新区|区|县|旗)"
+)
+_NOT_PLACE = re.compile(
+    r"知识|产权|关于|落实|推进|建设|国家|强市|强区|强县|印发|实施|加快|促进|深化|全面|试点|示范|"
+    r"工作|保护|发展|创新|规划|计划|方案|城市|开放|综合|高新|经济|保税|自由|贸易"
+)
 _YEAR_PREFIX = re.compile(r"^(?:(?:19|20)\d{2}\s*(?:年)?\s*(?:-|—|–|~|至|到)?\s*)+(?:年|年度)?")
 _NATIONAL = re.compile(r"^(?:国务院|中共中央|国家|全国|中央)")
+
+
+_SPACES = re.compile(r"\s+")
+_NOT_COMPARED = re.compile(r"[\s《》“”\"'()〈〉<>〔〕\-—–?]")
+_PUNCTUATION = re.compile(r"[。,;:!?，；：]")
+_DOC_NUMBER_PREFIX = re.compile(r"^(?:发文字号|文号|文件编号|发文编号)[\]】]?[:：]?")
+_CELL_END = re.compile(r"[\[【•|]")
+_LEADING_YEAR = re.compile(r"((?:19|20)\d{2})")
 
 
 @dataclass(frozen=True)
@@ -49,11 +61,11 @@ class Metadata:
 
 
 def compact(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    return _SPACES.sub("", text)
 
 
 def _comparable(text: str) -> str:
-    return re.sub(r"[\s《》“”\"'()〈〉<>〔〕\-—–?]", "", text)
+    return _NOT_COMPARED.sub("", text)
 
 
 def find_wrapper(lines: list[str], limit: int = 60) -> tuple[int, str] | None:
@@ -82,13 +94,25 @@ def _is_title_line(line: str) -> bool:
 
 
 def _fragment(line: str) -> bool:
+    """The first line of a title split in two ("国务院关于做好当前和今后一个时期" / "促进就业工作的若干意见");
+    short menu entries ("政务公开") are not."""
     c = compact(line)
-    return (0 < len(c) <= 36 and not re.search(r"[。,;:!?，；：]", c) and not furniture.is_noise(line)
-            and not furniture.is_date_line(line) and not DOC_NUMBER.fullmatch(c))
+    return (
+        (8 <= len(c) <= 36 or ("关于" in c and len(c) <= 36))
+        and not _PUNCTUATION.search(c)
+        and not furniture.is_noise(line)
+        and not furniture.is_date_line(line)
+        and not DOC_NUMBER.fullmatch(c)
+        and "《" not in c
+        and "通知" not in c
+    )
 
 
-def title_candidates(lines: list[str], after: int = 0, limit: int = 80):
-    """(index, title) of lines that read as a plan title, a split title joined with the line before it."""
+def title_candidates(lines: list[str], after: int = 0, limit: int = 80, stop_at_section: bool = True):
+    """(index, title) of lines that read as a plan title, a split title joined with the line before it.
+
+    The search ends at the first section heading (一、): a title comes before the text it names — unless a
+    notice's own numbered paragraphs may stand before the plan it wraps (stop_at_section=False)."""
     from .layout import match_heading
 
     previous: int | None = None
@@ -96,19 +120,27 @@ def title_candidates(lines: list[str], after: int = 0, limit: int = 80):
         line = lines[i]
         if not line:
             continue
-        if match_heading(line, i + 1) and i > after:
-            heading = match_heading(line, i + 1)
-            if heading.style in ("ch", "chapter"):
-                return
+        heading = match_heading(line, i + 1)
+        if stop_at_section and heading and i > after and heading.style in ("ch", "chapter"):
+            return
         if _is_title_line(line):
-            if previous is not None and _fragment(lines[previous]) and not _GENRE_END.search(compact(lines[previous])):
+            if (
+                previous is not None
+                and _fragment(lines[previous])
+                and not _GENRE_END.search(compact(lines[previous]))
+            ):
                 yield previous, compact(lines[previous]) + compact(line)
             yield i, compact(line)
         previous = i
 
 
 def standalone_title_index(lines: list[str], after: int = 0, expected: str | None = None) -> int | None:
-    for index, title in title_candidates(lines, after):
+    candidates = (
+        title_candidates(lines, after)
+        if expected is None
+        else title_candidates(lines, after, limit=400, stop_at_section=False)
+    )
+    for index, title in candidates:
         if expected is None:
             return index
         a, b = _comparable(title), _comparable(expected)
@@ -142,12 +174,17 @@ def _doc_number(lines: list[str], head: int) -> str | None:
         c = compact(line)
         if c and len(c) <= 24 and DOC_NUMBER.fullmatch(c):
             return _clean_doc_number(c)
+    wrapper = find_wrapper(lines)
+    if wrapper is not None:  # "关于印发…的通知(津丽知〔2021〕3号)"
+        m = DOC_NUMBER.search(compact(lines[wrapper[0]]).rsplit("通知", 1)[-1])
+        if m:
+            return _clean_doc_number(m.group(0))
     return None
 
 
 def _clean_doc_number(text: str) -> str:
     text = compact(text)
-    return re.sub(r"^(?:发文字号|文号|文件编号|发文编号)[\]】]?[:：]?", "", text)
+    return _DOC_NUMBER_PREFIX.sub("", text)
 
 
 def _issuer(lines: list[str], head: int, title: str) -> str | None:
@@ -155,7 +192,7 @@ def _issuer(lines: list[str], head: int, title: str) -> str | None:
         c = compact(line)
         m = _ISSUER_LABEL.search(c)
         if m:
-            value = re.split(r"[\[【•|]", c[m.end():].lstrip("|:：]】"), maxsplit=1)[0].strip(":：")
+            value = _CELL_END.split(c[m.end() :].lstrip("|:：]】"), maxsplit=1)[0].strip(":：")
             if value and AGENCY_END.search(value):
                 return value
     wrapper = find_wrapper(lines)
@@ -200,7 +237,7 @@ def _jurisdiction(title: str, issuer: str | None) -> str | None:
 def _doc_year(lines: list[str]) -> int | None:
     for line in lines:
         if line and furniture.is_date_line(line):
-            m = re.match(r"((?:19|20)\d{2})", compact(line))
+            m = _LEADING_YEAR.match(compact(line))
             if m:
                 return int(m.group(1))
     return None
@@ -220,8 +257,9 @@ def period_from_title(title: str) -> tuple[int, int] | None:
     return None
 
 
-def period_from_body(text: str, goal_years: list[int], baseline_year: int | None, target_year: int | None,
-                     doc_year: int | None) -> tuple[int, int] | None:
+def period_from_body(
+    text: str, goal_years: list[int], baseline_year: int | None, target_year: int | None, doc_year: int | None
+) -> tuple[int, int] | None:
     """A plan without a period in its title: the target year of its indicators or goals, and a start."""
     end = target_year or (goal_years[0] if goal_years else None)
     if end is None:
@@ -237,15 +275,17 @@ def period_from_body(text: str, goal_years: list[int], baseline_year: int | None
     return None
 
 
-def read_metadata(lines: list[str], head: int, goal_years: list[int], baseline_year: int | None,
-                  target_year: int | None) -> Metadata:
+def read_metadata(
+    lines: list[str], head: int, goal_years: list[int], baseline_year: int | None, target_year: int | None
+) -> Metadata:
     """`head`: index of the first line of the plan body (metadata lives above it, or near it)."""
     head = max(head, min(len(lines), 60))
     title = _pick_title(lines)
     issuer = _issuer(lines, head, title)
     doc_year = _doc_year(lines[:head]) or _doc_year(lines)
     period = period_from_title(title) or period_from_body(
-        "\n".join(lines), goal_years, baseline_year, target_year, doc_year)
+        "\n".join(lines), goal_years, baseline_year, target_year, doc_year
+    )
     return Metadata(
         title=title,
         doc_number=_doc_number(lines, head),

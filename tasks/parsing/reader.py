@@ -11,7 +11,6 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable
 from pathlib import PurePath
 
 from .model import ParseError
@@ -24,27 +23,70 @@ UNSUPPORTED_SUFFIXES = {".doc", ".pdf", ".wps", ".xls", ".xlsx", ".ppt", ".pptx"
 # Full-width ASCII (！ … ～) and the ideographic space become their half-width forms, so that
 # "（A负责；持续推进）" and "(A负责;持续推进)" parse the same way. 〔〕《》“”、。 are kept: they carry meaning.
 _WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
-_WIDTH.update({0x3000: 0x20, 0x00A0: 0x20, 0x2002: 0x20, 0x2003: 0x20, 0x2009: 0x20, 0x200B: None,
-               0x200C: None, 0x200D: None, 0xFEFF: None, 0x2028: 0x0A, 0x2029: 0x0A})
+_WIDTH.update(
+    {
+        0x3000: 0x20,
+        0x00A0: 0x20,
+        0x2002: 0x20,
+        0x2003: 0x20,
+        0x2009: 0x20,
+        0x200B: None,
+        0x200C: None,
+        0x200D: None,
+        0xFEFF: None,
+        0x2028: 0x20,
+        0x2029: 0x20,
+    }
+)
+
+_NEEDS_WIDTH = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(_WIDTH)) + "]")
+_WIDTH_CHARS = {chr(cp): (chr(to) if to is not None else "") for cp, to in _WIDTH.items()}
+_ENTITY_HINT = re.compile(r"&#?\w{1,8};|[a-z]{2,6};")
 
 # Entities whose '&' was eaten together with the previous character by a broken web copy: "?ldquo;".
-_ENTITY_CHARS = {"ldquo": "“", "rdquo": "”", "lsquo": "‘", "rsquo": "’", "lt": "<", "gt": ">", "nbsp": " ",
-                 "amp": "&", "quot": '"', "mdash": "—", "ndash": "–", "hellip": "…", "middot": "·",
-                 "bull": "•", "times": "×", "deg": "°", "permil": "‰"}
+_ENTITY_CHARS = {
+    "ldquo": "“",
+    "rdquo": "”",
+    "lsquo": "‘",
+    "rsquo": "’",
+    "lt": "<",
+    "gt": ">",
+    "nbsp": " ",
+    "amp": "&",
+    "quot": '"',
+    "mdash": "—",
+    "ndash": "–",
+    "hellip": "…",
+    "middot": "·",
+    "bull": "•",
+    "times": "×",
+    "deg": "°",
+    "permil": "‰",
+}
 _DAMAGED_ENTITY = re.compile(r"[?？](" + "|".join(_ENTITY_CHARS) + r");")
 _BARE_QUOTE_ENTITY = re.compile(r"(?<![&?？a-z])([lr]dquo|[lr]squo);")
 # "十四?rdquo;" lost the 五 of 十四五 (five-year plans are the genre's calendar).
 _FIVE_YEAR_DAMAGE = re.compile(r"十([一二三四])[?？](?=rdquo;)")
-_HTML_TAG = re.compile(r"</?(?:p|br|span|div|font|strong|b|i|u|em|a|td|tr|th|table|tbody|li|ul|ol|h[1-6]|img|o:p)"
-                       r"(?:\s[^<>]*)?/?>", re.IGNORECASE)
+_HTML_TAG = re.compile(
+    r"</?(?:p|br|span|div|font|strong|b|i|u|em|a|td|tr|th|table|tbody|li|ul|ol|h[1-6]|img|o:p)"
+    r"(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
 # A paragraph end whose "<" was swallowed: "活劚/p>" is "活力</p>" (the code point before was shifted by one).
 _BROKEN_P_END = re.compile(r"(.?)(?<!<)/p>")
 _SHIFTED_PUNCT = {"、": "。", "(": ")", "9": ":", "（": "）", "９": "："}
 _INTACT_PUNCT = set(_SHIFTED_PUNCT.values())
+_HTML_SNIFF = re.compile(rb"<(?:!doctype html|html|body|head|meta|div|p|table)[\s>]")
+_SPACES = re.compile(r"\s+")
+_ANGLE = re.compile(r"[<>〈〉]")
+_DAMAGED_LDQUO = re.compile(r"[?？]ldquo;")
+_SAVED_PAGE = re.compile(r"^\s*(?:<!doctype\s+html|<html[\s>])", re.IGNORECASE)
+_BOX_TITLE = re.compile(r"^\s*(?:专栏|专 栏)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 # ---------------------------------------------------------------- decoding
+
 
 def _printable_ratio(text: str) -> float:
     """Share of characters a Chinese plan plausibly contains; low for a wrong decoding."""
@@ -53,8 +95,15 @@ def _printable_ratio(text: str) -> float:
     good = 0
     for ch in text:
         cp = ord(ch)
-        if (0x4E00 <= cp <= 0x9FFF or 0x20 <= cp < 0x7F or ch in "\n\r\t" or 0x3000 <= cp <= 0x303F
-                or 0xFF00 <= cp <= 0xFFEF or 0x2010 <= cp <= 0x2027 or 0x2460 <= cp <= 0x24FF):
+        if (
+            0x4E00 <= cp <= 0x9FFF
+            or 0x20 <= cp < 0x7F
+            or ch in "\n\r\t"
+            or 0x3000 <= cp <= 0x303F
+            or 0xFF00 <= cp <= 0xFFEF
+            or 0x2010 <= cp <= 0x2027
+            or 0x2460 <= cp <= 0x24FF
+        ):
             good += 1
     return good / len(text)
 
@@ -63,10 +112,14 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     """Decode a text file: BOM, then strict UTF-8, UTF-16 (NUL bytes), GB18030, charset-normalizer."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    for bom, name in ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
-                      (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be")):
+    for bom, name in (
+        (b"\xff\xfe\x00\x00", "utf-32-le"),
+        (b"\x00\x00\xfe\xff", "utf-32-be"),
+        (b"\xff\xfe", "utf-16-le"),
+        (b"\xfe\xff", "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return data[len(bom):].decode(name, errors="replace"), name.rsplit("-", 1)[0]
+            return data[len(bom) :].decode(name, errors="replace"), name.rsplit("-", 1)[0]
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -111,6 +164,7 @@ def _normalizer_decode(data: bytes) -> tuple[str, str]:
 
 # ---------------------------------------------------------------- formats
 
+
 def sniff_kind(data: bytes, filename: str) -> str:
     """'txt', 'html' or 'docx' from the file name, or from the content when the name does not tell."""
     suffix = PurePath(filename or "").suffix.lower()
@@ -127,7 +181,7 @@ def sniff_kind(data: bytes, filename: str) -> str:
     if data[:2] == b"\xd0\xcf" or data[:5] == b"%PDF-":
         raise ParseError("无法读取文件：不支持的格式")
     head = data[:4096].lower()
-    if re.search(rb"<(?:!doctype html|html|body|head|meta|div|p|table)[\s>]", head) or b"\x00<\x00h" in head:
+    if _HTML_SNIFF.search(head) or b"\x00<\x00h" in head:
         return "html"
     return "txt"
 
@@ -138,16 +192,61 @@ def bytes_to_text(data: bytes, filename: str) -> tuple[str, str]:
     if kind == "docx":
         return docx_to_text(data), "docx"
     text, encoding = decode_bytes(data)
-    if kind == "html":
+    if kind == "html" or _SAVED_PAGE.match(text[:300]):  # a page saved under a .txt name is still a page
         return html_to_text(text), encoding
     return text, encoding
 
 
-_BLOCK_TAGS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article",
-               "header", "footer", "blockquote", "pre", "dd", "dt", "dl", "form", "center", "hr", "tbody",
-               "thead", "caption", "address", "figure", "main", "aside"}
-_DROP_TAGS = {"script", "style", "noscript", "iframe", "object", "embed", "svg", "canvas", "template", "select",
-              "button", "input", "textarea", "nav", "head"}
+_BLOCK_TAGS = {
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "blockquote",
+    "pre",
+    "dd",
+    "dt",
+    "dl",
+    "form",
+    "center",
+    "hr",
+    "tbody",
+    "thead",
+    "caption",
+    "address",
+    "figure",
+    "main",
+    "aside",
+}
+_DROP_TAGS = {
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "canvas",
+    "template",
+    "select",
+    "button",
+    "input",
+    "textarea",
+    "nav",
+    "head",
+}
 
 
 def html_to_text(markup: str) -> str:
@@ -175,12 +274,19 @@ def _walk_html(node, out: list[str]) -> None:
         if isinstance(child, (Comment, Doctype, ProcessingInstruction)):
             continue
         if isinstance(child, NavigableString):
-            out.append(re.sub(r"\s+", " ", str(child)))
+            out.append(_SPACES.sub(" ", str(child)))
             continue
         if not isinstance(child, Tag):
             continue
         name = child.name.lower()
         if name == "table":
+            if child.find("table") is not None:  # a page-layout table around the article: read it as flow
+                for cell in child.find_all(["td", "th"]):
+                    if cell.find_parent("table") is child:
+                        out.append("\n")
+                        _walk_html(cell, out)
+                        out.append("\n")
+                continue
             rows = []
             for tr in child.find_all("tr"):
                 if tr.find_parent("table") is not child:
@@ -217,14 +323,28 @@ def table_lines(rows: list[list[list[str]]]) -> list[str]:
         return []
     width = max(len(r) for r in rows)
     lines: list[str] = []
-    if width == 1:
+    if width == 1 and _BOX_TITLE.match(" ".join(rows[0][0])):
         for row in rows:
             lines.extend(p for p in row[0])
             lines.append("|")
         return lines
+    if width == 1 or _is_layout(rows):  # text laid out in a table, not tabular data: plain paragraphs
+        return [p for row in rows for cell in row for p in cell]
     for row in rows:
         lines.append("| " + " | ".join(" ".join(c).replace("|", "/") for c in row) + " |")
     return lines
+
+
+def _is_layout(rows: list[list[list[str]]]) -> bool:
+    """A table holding running text (an article in a page grid) rather than rows of data."""
+    from .indicators import read_header
+    from .tasktables import read_task_header
+
+    for row in rows[:3]:
+        heads = [" ".join(c) for c in row]
+        if read_header(heads) or read_task_header(heads):
+            return False
+    return any(len(cell) > 3 or sum(map(len, cell)) > 600 for row in rows for cell in row)
 
 
 def docx_to_text(data: bytes) -> str:
@@ -266,6 +386,7 @@ def docx_to_text(data: bytes) -> str:
 
 # ---------------------------------------------------------------- line cleanup
 
+
 def _fix_entities(line: str) -> str:
     if "&" in line:
         line = html.unescape(html.unescape(line)) if "&amp;" in line else html.unescape(line)
@@ -280,16 +401,17 @@ def _fix_entities(line: str) -> str:
 
 def _restore_book_title_opening(line: str) -> str:
     """'落实?ldquo;十四五”…规划》' lost a 《 before the quote: a later 》 with no 《 before it tells."""
+
     def repl(m: re.Match) -> str:
-        rest = line[m.end():]
+        rest = line[m.end() :]
         close = rest.find("》")
         opened = rest.find("《")
         between = rest[:close]
-        if close != -1 and (opened == -1 or opened > close) and not re.search(r"[<>〈〉]", between):
+        if close != -1 and (opened == -1 or opened > close) and not _ANGLE.search(between):
             return "《“"
         return m.group(0)
 
-    return re.sub(r"[?？]ldquo;", repl, line)
+    return _DAMAGED_LDQUO.sub(repl, line)
 
 
 def _shift_mode(text: str) -> bool:
@@ -323,10 +445,21 @@ def _fix_p_end(line: str, shift: bool) -> str:
     return _BROKEN_P_END.sub(repl, line)
 
 
+def _normalize_text(text: str) -> str:
+    if _CONTROL.search(text):
+        text = _CONTROL.sub("", text)
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return normalize_width(text)
+
+
 def clean_line(line: str, shift: bool = False) -> str:
-    line = _CONTROL.sub("", line)
-    line = unicodedata.normalize("NFC", line).translate(_WIDTH)
-    if "&" in line or ";" in line:
+    """Repair one line: width, entities eaten by a broken copy, '/p>' debris, stray tags."""
+    return _repair(_normalize_text(line), shift)
+
+
+def _repair(line: str, shift: bool) -> str:
+    if "&" in line or (";" in line and _ENTITY_HINT.search(line)):
         line = _fix_entities(line)
     if "/p>" in line:
         line = _fix_p_end(line, shift)
@@ -337,18 +470,13 @@ def clean_line(line: str, shift: bool = False) -> str:
 
 def clean_lines(text: str) -> list[str]:
     """Split into lines (one per input line) and repair each; blank lines stay, as ''."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    raw = text.split("\n")
-    shift = "/p>" in text and _shift_mode(text.translate(_WIDTH))
-    return [clean_line(line, shift) for line in raw]
+    text = _normalize_text(text.replace("\r\n", "\n").replace("\r", "\n"))
+    shift = "/p>" in text and _shift_mode(text)
+    return [_repair(line, shift) for line in text.split("\n")]
 
 
 def normalize_width(text: str) -> str:
     """Half-width punctuation, as the parser sees it (used for clause and deadline snippets)."""
-    return text.translate(_WIDTH)
-
-
-def iter_nonblank(lines: Iterable[str]) -> Iterable[tuple[int, str]]:
-    for i, line in enumerate(lines, 1):
-        if line:
-            yield i, line
+    if not _NEEDS_WIDTH.search(text):
+        return text
+    return _NEEDS_WIDTH.sub(lambda m: _WIDTH_CHARS[m.group()], text)

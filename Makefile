@@ -42,6 +42,7 @@ messages: venv
 setup: venv
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py setup_demo
+	$(PY) manage.py send_reminders
 
 run: setup
 	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C to stop; Celery runs eagerly without REDIS_URL)"

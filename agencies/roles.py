@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, Permission
 
 LEAD_BUREAU_GROUP = "督办人员"
 LEADER_GROUP = "领导"
-MANAGED_APPS = ("agencies", "tasks")
+MANAGED_APPS = ("agencies", "tasks", "reminders", "reports")
 
 
 def ensure_role_groups() -> tuple[Group, Group]:

@@ -17,7 +17,27 @@ from bench.common import measured, report, setup_django  # noqa: E402
 
 PLANS = int(os.environ.get("BENCH_PLANS", "1000"))
 MEASURES = 40
-AGENCIES = [f"区{name}局" for name in "金融 科技 财政 商务 司法 教育 民政 统计 审计 水务 体育 应急 信访 档案 人防 气象".split()]
+AGENCIES = [
+    f"区{name}局"
+    for name in [
+        "金融",
+        "科技",
+        "财政",
+        "商务",
+        "司法",
+        "教育",
+        "民政",
+        "统计",
+        "审计",
+        "水务",
+        "体育",
+        "应急",
+        "信访",
+        "档案",
+        "人防",
+        "气象",
+    ]
+]
 DEADLINES = ["2025年12月底前完成", "2025年6月30日前", "持续推进", "2025年上半年", "每年开展"]
 
 
@@ -39,7 +59,9 @@ def main() -> None:
     from tasks.parsing import parse_text
     from tasks.services.importing import import_plan
 
-    Agency.objects.bulk_create([Agency(name=name, jurisdiction="东丽区") for name in AGENCIES], ignore_conflicts=True)
+    Agency.objects.bulk_create(
+        [Agency(name=name, jurisdiction="东丽区") for name in AGENCIES], ignore_conflicts=True
+    )
     rng = random.Random(2026)
     documents = [document(i, rng) for i in range(1, PLANS + 1)]
     parse_start = time.perf_counter()
@@ -52,7 +74,9 @@ def main() -> None:
                 print(f"  {i} plans imported, {time.perf_counter():.0f}", flush=True)
     tasks = Task.objects.count()
     with measured() as again:
-        import_plan(parsed=parsed[0], data=documents[0].encode(), source_name="plan-1.txt", jurisdiction="东丽区")
+        import_plan(
+            parsed=parsed[0], data=documents[0].encode(), source_name="plan-1.txt", jurisdiction="东丽区"
+        )
     engine = "PostgreSQL" if os.environ["DATABASE_URL"].startswith("postgres") else "SQLite"
     report(
         [

@@ -4,11 +4,14 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportMixin
+from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Indicator, IndicatorValue, Measure, Plan, ProgressUpdate, Section, Task
+from reminders.admin import TaskReminderInline, urge_tasks
+from reports.resources import TaskResource
+
+from .models import ExtensionRequest, Indicator, IndicatorValue, Measure, Plan, ProgressUpdate, Section, Task
 from .resources import DivisionTableResource
 
 
@@ -67,6 +70,28 @@ class ProgressUpdateInline(admin.TabularInline):
     extra = 0
     fields = ["created_at", "author", "text", "percent", "status", "period"]
     readonly_fields = ["created_at", "author"]
+
+
+class ExtensionRequestInline(admin.TabularInline):
+    """延期申请 are decided in the workspace's review queue; the admin shows them read-only."""
+
+    model = ExtensionRequest
+    extra = 0
+    can_delete = False
+    fields = [
+        "requested_at",
+        "requested_by",
+        "current_due_date",
+        "requested_due_date",
+        "reason",
+        "decision",
+        "decided_by",
+        "decision_reason",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class IndicatorValueInline(admin.TabularInline):
@@ -214,7 +239,8 @@ class MeasureAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(SimpleHistoryAdmin):
+class TaskAdmin(ExportActionMixin, SimpleHistoryAdmin):
+    resource_classes = [TaskResource]  # export honours the list filters and search
     list_display = [
         "measure_number",
         "measure_summary",
@@ -238,7 +264,8 @@ class TaskAdmin(SimpleHistoryAdmin):
         "completed_at",
         "last_reported_at",
     ]
-    inlines = [ProgressUpdateInline]
+    inlines = [ProgressUpdateInline, ExtensionRequestInline, TaskReminderInline]
+    actions = [urge_tasks]
 
     @admin.display(description=_("序号"), ordering="measure__position")
     def measure_number(self, task: Task) -> str:

@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from agencies.models import Agency
 
 from .status import Light, attention_date_expression, light_expression, light_for
+from .storage import PrivateStorage, attachment_path
 
 
 class Plan(models.Model):
@@ -346,7 +347,14 @@ class Task(models.Model):
         )
 
 
+class ReviewDecision(models.TextChoices):
+    APPROVED = "approved", _("同意办结")
+    RETURNED = "returned", _("退回")
+
+
 class ProgressUpdate(models.Model):
+    ReviewDecision = ReviewDecision
+
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="updates")
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -364,6 +372,20 @@ class ProgressUpdate(models.Model):
     period = models.CharField(
         _("报送周期"), max_length=20, blank=True, help_text=_("持续性任务的报送周期,如 2024-Q1、2024-03。")
     )
+    # A completion request (status 申请办结) is reviewed by the lead bureau; the liaison sees the outcome here.
+    review_decision = models.CharField(
+        _("审核结果"), max_length=20, choices=ReviewDecision.choices, blank=True
+    )
+    review_reason = models.TextField(_("审核意见"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("进展报送")
@@ -375,6 +397,85 @@ class ProgressUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} @ {self.created_at:%Y-%m-%d}"
+
+
+def attachment_storage():
+    return PrivateStorage()
+
+
+class Attachment(models.Model):
+    """A file sent with a progress report; its kind is sniffed from the content, never taken from the name."""
+
+    update = models.ForeignKey(
+        ProgressUpdate, verbose_name=_("进展报送"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("文件"), upload_to=attachment_path, storage=attachment_storage, max_length=200)
+    original_name = models.CharField(_("原始文件名"), max_length=255)
+    size = models.PositiveBigIntegerField(_("大小(字节)"))
+    kind = models.CharField(_("类型"), max_length=20)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["update", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ExtensionRequest(models.Model):
+    """延期申请: an agency asks for a later due date before the current one passes; the lead bureau decides."""
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("待审核")
+        APPROVED = "approved", _("已同意")
+        REFUSED = "refused", _("未同意")
+
+    task = models.ForeignKey(
+        Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="extension_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    current_due_date = models.DateField(_("申请时的截止日期"))
+    requested_due_date = models.DateField(_("申请延至"))
+    reason = models.TextField(_("延期理由"))
+    decision = models.CharField(
+        _("审核结果"), max_length=20, choices=Decision.choices, default=Decision.PENDING, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_reason = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"], condition=Q(decision="pending"), name="extension_one_pending_per_task"
+            ),
+            models.CheckConstraint(
+                condition=Q(requested_due_date__gt=models.F("current_due_date")),
+                name="extension_moves_due_date_later",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} → {self.requested_due_date:%Y-%m-%d}"
 
 
 class ImportDraft(models.Model):

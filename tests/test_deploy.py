@@ -29,7 +29,9 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 def test_check_deploy_passes_with_production_settings(tmp_path):
-    result = manage("check", "--deploy", "--fail-level", "WARNING", IPPLAN_VAR_DIR=str(tmp_path), **PRODUCTION)
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING", IPPLAN_VAR_DIR=str(tmp_path), **PRODUCTION
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
 

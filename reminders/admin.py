@@ -1,0 +1,192 @@
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from agencies.roles import is_lead_bureau, is_leader
+
+from .models import Holiday, ReminderLog, ReminderLogTask
+from .services import dispatch_with_celery, send_urge
+
+
+class RoleAccessMixin:
+    """The lead bureau edits, leaders read, whatever the group permissions say (agencies.roles manages the
+    groups' permissions for the agencies and tasks apps only)."""
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        user = request.user
+        return is_lead_bureau(user) or is_leader(user) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return is_lead_bureau(request.user) or super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return is_lead_bureau(request.user) or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_lead_bureau(request.user) or super().has_delete_permission(request, obj)
+
+
+@admin.register(Holiday)
+class HolidayAdmin(RoleAccessMixin, admin.ModelAdmin):
+    list_display = ["date", "weekday", "name", "is_working_day", "source"]
+    list_filter = ["is_working_day", "source", "name"]
+    search_fields = ["name", "date"]
+    date_hierarchy = "date"
+    fields = ["date", "name", "is_working_day", "source"]
+    readonly_fields = ["source"]
+
+    @admin.display(description=_("星期"))
+    def weekday(self, holiday: Holiday) -> str:
+        return "一二三四五六日"[holiday.date.weekday()]
+
+    def save_model(self, request, obj, form, change):
+        obj.source = Holiday.Source.MANUAL  # edited by hand: a later package load must not overwrite it
+        super().save_model(request, obj, form, change)
+
+
+class ReminderLogTaskInline(RoleAccessMixin, admin.TabularInline):
+    model = ReminderLogTask
+    extra = 0
+    fields = ["task", "reason"]
+    readonly_fields = ["task", "reason"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReminderLog)
+class ReminderLogAdmin(RoleAccessMixin, admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "kind",
+        "recipient_display",
+        "period",
+        "status",
+        "task_count",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["status", "kind", "day", ("agencies", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["recipient", "subject", "agencies__name", "tasks__measure__text"]
+    date_hierarchy = "day"
+    inlines = [ReminderLogTaskInline]
+    actions = ["resend_unsent"]
+    fields = [
+        "kind",
+        "recipient",
+        "period",
+        "day",
+        "status",
+        "reason",
+        "user",
+        "requested_by",
+        "agencies",
+        "attempts",
+        "error",
+        "created_at",
+        "claimed_at",
+        "sent_at",
+        "subject",
+        "body_text",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(task_total=Count("tasks", distinct=True))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the log is a record: read-only, and never deleted (its key stops a second send)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("收件人"), ordering="recipient")
+    def recipient_display(self, log: ReminderLog) -> str:
+        return log.recipient or "—"
+
+    @admin.display(description=_("任务数"), ordering="task_total")
+    def task_count(self, log: ReminderLog) -> int:
+        return log.task_total
+
+    def has_resend_permission(self, request) -> bool:
+        return is_lead_bureau(request.user)
+
+    @admin.action(description=_("重新发送所选的发送失败/待发送邮件"), permissions=["resend"])
+    def resend_unsent(self, request, queryset):
+        ids = list(queryset.deliverable().values_list("pk", flat=True))
+        dispatch_with_celery(ids)
+        self.message_user(request, _("已重新提交 %(n)d 封邮件。") % {"n": len(ids)}, messages.SUCCESS)
+
+
+class TaskReminderInline(RoleAccessMixin, admin.TabularInline):
+    """On a task's admin page: every reminder email that listed it (tasks/admin.py includes it)."""
+
+    model = ReminderLogTask
+    fk_name = "task"
+    extra = 0
+    verbose_name = _("提醒邮件")
+    verbose_name_plural = _("提醒邮件记录")
+    fields = ["log_link", "kind", "recipient", "status", "reason", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    classes = ["collapse"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("log").order_by("-log__created_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("提醒邮件"))
+    def log_link(self, link: ReminderLogTask):
+        url = reverse("admin:reminders_reminderlog_change", args=[link.log_id])
+        return format_html('<a href="{}">{}</a>', url, link.log.subject or link.log.period)
+
+    @admin.display(description=_("类型"))
+    def kind(self, link: ReminderLogTask) -> str:
+        return link.log.get_kind_display()
+
+    @admin.display(description=_("收件人"))
+    def recipient(self, link: ReminderLogTask) -> str:
+        return link.log.recipient or "—"
+
+    @admin.display(description=_("状态"))
+    def status(self, link: ReminderLogTask) -> str:
+        return link.log.get_status_display()
+
+    @admin.display(description=_("生成时间"))
+    def created_at(self, link: ReminderLogTask):
+        return link.log.created_at
+
+
+@admin.action(description=_("催办:立即向所选任务的单位联络员发送提醒邮件"), permissions=["change"])
+def urge_tasks(modeladmin, request, queryset):
+    """TaskAdmin action (tasks/admin.py lists it)."""
+    result = send_urge(queryset, request.user)
+    if result.recipients and result.dispatched:
+        modeladmin.message_user(
+            request,
+            _("已向 %(n)d 位联络员发送催办邮件:%(who)s")
+            % {"n": len(result.dispatched), "who": "、".join(result.recipients)},
+            messages.SUCCESS,
+        )
+    elif result.recipients:
+        modeladmin.message_user(request, _("今天已对这些任务催办过,未重复发送。"), messages.WARNING)
+    for email in result.skipped:
+        modeladmin.message_user(
+            request,
+            _("%(agency)s:%(reason)s,未发送。")
+            % {"agency": "、".join(email.agency_names), "reason": email.skip_reason},
+            messages.WARNING,
+        )
+    if not result.emails:
+        modeladmin.message_user(request, _("所选任务均已办结,无需催办。"), messages.WARNING)

@@ -1,0 +1,141 @@
+"""The working-day calendar (放假安排) and the reminder outbox: one row per email, claimed before sending."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency
+from tasks.models import Task
+
+
+class Holiday(models.Model):
+    """A day that differs from the Monday–Friday rule: a weekday off (放假) or a weekend make-up day (调休上班).
+
+    Seeded from the chinesecalendar package for the years it knows; the lead bureau adds next year's
+    arrangement here when the State Council publishes it. A year without rows falls back to Monday–Friday.
+    """
+
+    class Source(models.TextChoices):
+        PACKAGE = "package", _("chinesecalendar 数据包")
+        MANUAL = "manual", _("手工录入")
+
+    date = models.DateField(_("日期"), unique=True)
+    is_working_day = models.BooleanField(
+        _("调休上班"), default=False, help_text=_("勾选表示该日为调休上班日(通常为周末);不勾选表示放假。")
+    )
+    name = models.CharField(_("节日名称"), max_length=50, blank=True, help_text=_("如 国庆节、春节。"))
+    source = models.CharField(_("来源"), max_length=10, choices=Source.choices, default=Source.MANUAL)
+
+    class Meta:
+        verbose_name = _("放假安排")
+        verbose_name_plural = _("放假安排")
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        kind = _("调休上班") if self.is_working_day else _("放假")
+        return f"{self.date.isoformat()} {self.name} {kind}".replace("  ", " ")
+
+
+class ReminderLogQuerySet(models.QuerySet):
+    def deliverable(self):
+        """Rows a send job may still claim (see services.deliver for the lease on 'sending')."""
+        return self.filter(status__in=[ReminderLog.Status.PENDING, ReminderLog.Status.FAILED])
+
+
+class ReminderLog(models.Model):
+    """One reminder email: the outbox row and its log. The unique (recipient, kind, period) key is claimed
+    in the database before anything is sent, so re-running or racing sweeps never send twice."""
+
+    class Kind(models.TextChoices):
+        DIGEST = "digest", _("到期提醒汇总")
+        ESCALATION = "escalation", _("逾期上报")
+        URGE = "urge", _("催办")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        SENDING = "sending", _("发送中")
+        SENT = "sent", _("已发送")
+        FAILED = "failed", _("发送失败")
+        SKIPPED = "skipped", _("未发送")
+
+    recipient = models.CharField(_("收件人"), max_length=254, blank=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    period = models.CharField(
+        _("周期"),
+        max_length=60,
+        help_text=_("同一收件人、同一类型、同一周期只发送一次,如 2024-09-30、2024-W40。"),
+    )
+    day = models.DateField(_("提醒日期"), db_index=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(_("说明"), max_length=300, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("收件用户"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("催办人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    subject = models.CharField(_("主题"), max_length=300, blank=True)
+    body_text = models.TextField(_("正文(纯文本)"), blank=True)
+    body_html = models.TextField(_("正文(HTML)"), blank=True)
+    tasks = models.ManyToManyField(
+        Task, verbose_name=_("任务"), through="ReminderLogTask", related_name="reminder_logs", blank=True
+    )
+    agencies = models.ManyToManyField(
+        Agency, verbose_name=_("单位"), related_name="reminder_logs", blank=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
+    error = models.TextField(_("错误信息"), blank=True)
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+    claimed_at = models.DateTimeField(_("最近发送开始"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
+
+    objects = ReminderLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("提醒邮件记录")
+        verbose_name_plural = _("提醒邮件记录")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "kind", "period"], name="reminder_once_per_period"),
+        ]
+        # The sweep re-dispatches unsent rows of the day it runs for.
+        indexes = [models.Index(fields=["day", "status"], name="reminder_day_status")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.recipient or '—'} · {self.period}"
+
+
+class ReminderLogTask(models.Model):
+    """Which tasks an email listed, and why (the digest section the task appeared in)."""
+
+    class Reason(models.TextChoices):
+        OVERDUE = "overdue", _("已逾期")
+        DUE_NEXT_DAY = "due_next_day", _("1个工作日内到期")
+        DUE_SOON = "due_soon", _("即将到期")
+        REPORT_MISSING = "report_missing", _("定期报送逾期")
+        REPORT_DUE = "report_due", _("定期报送临近")
+        ESCALATED = "escalated", _("逾期超过上报期限")
+        SUPPORT_OVERDUE = "support_overdue", _("配合单位逾期")
+        URGED = "urged", _("催办")
+
+    log = models.ForeignKey(ReminderLog, verbose_name=_("提醒邮件"), on_delete=models.CASCADE)
+    task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE)
+    reason = models.CharField(_("原因"), max_length=20, choices=Reason.choices)
+
+    class Meta:
+        verbose_name = _("提醒邮件所列任务")
+        verbose_name_plural = _("提醒邮件所列任务")
+        constraints = [models.UniqueConstraint(fields=["log", "task"], name="reminder_task_once_per_log")]
+
+    def __str__(self) -> str:
+        return f"{self.log} · {self.task_id}"

@@ -1,0 +1,22 @@
+"""Reads about reminders that other pages (the dashboard) call."""
+
+from __future__ import annotations
+
+import datetime
+
+from .models import Holiday
+
+# The State Council publishes next year's 放假安排 in October–December; warn from November on.
+WARN_NEXT_YEAR_FROM_MONTH = 11
+
+
+def missing_holiday_years(today: datetime.date) -> list[int]:
+    """Years the sweep needs whose 放假安排 is not in the holiday table (the dashboard shows a warning).
+
+    The current year always counts; the coming year from November. A missing year does not stop the
+    sweep (it falls back to Monday–Friday), but holidays and 调休 days would be treated wrongly."""
+    years = [today.year]
+    if today.month >= WARN_NEXT_YEAR_FROM_MONTH:
+        years.append(today.year + 1)
+    covered = {first.year for first in Holiday.objects.filter(date__year__in=years).dates("date", "year")}
+    return [year for year in years if year not in covered]

@@ -1,0 +1,70 @@
+"""The lead bureau's preview of the next sweep (the same computation, nothing sent) and "send today's now"."""
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from agencies.roles import is_lead_bureau
+
+from . import services
+from .forms import PreviewForm
+from .models import ReminderLog
+from .selectors import missing_holiday_years
+from .workdays import calendar_around
+
+
+@require_http_methods(["GET", "POST"])
+def preview(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+    if not request.user.is_staff:
+        raise PermissionDenied
+    today = timezone.localdate()
+    if request.method == "POST":
+        return _send_today(request, today)
+
+    form = PreviewForm(request.GET or None)
+    day = form.cleaned_data["date"] if form.is_valid() and form.cleaned_data["date"] else None
+    day = day or services.next_sweep_day()
+    calendar = calendar_around(day)
+    is_working_day = calendar.is_working_day(day)
+    emails = []
+    if is_working_day:
+        emails = services.annotate_existing(services.compute_reminders(day, calendar=calendar))
+    return render(
+        request,
+        "reminders/preview.html",
+        {
+            "title": _("提醒邮件预览"),
+            "form": form,
+            "day": day,
+            "today": today,
+            "is_working_day": is_working_day,
+            "next_working_day": calendar.next_working_day(day),
+            "emails": emails,
+            "to_send": sum(1 for email in emails if not email.skip_reason and not email.existing_status),
+            "missing_years": missing_holiday_years(today),
+            "can_send": is_lead_bureau(request.user) and day == today and is_working_day,
+            "Status": ReminderLog.Status,
+        },
+    )
+
+
+def _send_today(request: HttpRequest, today) -> HttpResponse:
+    if not is_lead_bureau(request.user):
+        raise PermissionDenied
+    result = services.run_sweep(today)
+    if not result.is_working_day:
+        messages.warning(request, _("今天不是工作日,未发送提醒邮件。"))
+    else:
+        messages.success(
+            request,
+            _("已提交 %(n)d 封提醒邮件;已发送过的不会重复发送。") % {"n": len(result.dispatched)},
+        )
+    return redirect(f"{reverse('reminders:preview')}?date={today.isoformat()}")

@@ -1,0 +1,193 @@
+"""Calendar feeds, single-task .ics downloads, progress reports and background export jobs."""
+
+from __future__ import annotations
+
+import io
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST, require_safe
+
+from agencies.models import Liaison
+from tasks.models import Plan, Task
+
+from . import services
+from .calendar import build_calendar
+from .exporters import ProgressReport, ReportError
+from .models import CalendarFeed, ExportJob
+from .selectors import calendar_tasks, feed_is_live, feed_tasks, sees_all_tasks
+
+ASYNC_ROWS_DEFAULT = 3000  # above this many tasks a report is built in the background
+
+
+def _ics_response(payload: bytes, filename: str, *, attachment: bool) -> HttpResponse:
+    response = HttpResponse(payload, content_type="text/calendar; charset=utf-8")
+    disposition = "attachment" if attachment else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    return response
+
+
+@require_safe  # GET and HEAD: some calendar apps probe with HEAD
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The subscription URL calendar apps poll. The token is the credential: unknown, regenerated or revoked
+    tokens, and feeds whose owner lost access, all answer 404."""
+    feed = CalendarFeed.objects.select_related("user", "liaison__agency", "plan").filter(token=token).first()
+    if feed is None or not feed_is_live(feed):
+        raise Http404
+    services.record_fetch(feed=feed)
+    if feed.kind == CalendarFeed.Kind.AGENCY:
+        agency = feed.liaison.agency
+        name = _("%(agency)s · 任务截止日") % {"agency": agency}
+        payload = build_calendar(feed_tasks(feed), name=name, description=str(agency))
+    else:
+        name = _("%(plan)s · 任务截止日") % {"plan": feed.plan.title}
+        payload = build_calendar(feed_tasks(feed), name=name, description=feed.plan.title, with_agency=True)
+    response = _ics_response(payload, "ipplan.ics", attachment=False)
+    response["Cache-Control"] = "private, max-age=900"
+    return response
+
+
+@login_required
+@require_GET
+def task_ics(request: HttpRequest, pk: int) -> HttpResponse:
+    """One task as an .ics file to import once (no subscription)."""
+    task = get_object_or_404(calendar_tasks(Task.objects.for_user(request.user)), pk=pk)
+    payload = build_calendar([task], name=str(task.measure))
+    return _ics_response(payload, f"task-{task.pk}.ics", attachment=True)
+
+
+def _back(request: HttpRequest, fallback: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.headers.get("referer", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = fallback
+    return HttpResponseRedirect(target)
+
+
+FEED_ACTIONS = {"create", "regenerate", "revoke"}
+
+
+@login_required
+@require_POST
+def liaison_calendar(request: HttpRequest, liaison_id: int) -> HttpResponse:
+    """Create, regenerate or revoke the caller's own agency feed (POST ``action``)."""
+    liaison = get_object_or_404(Liaison, pk=liaison_id, user=request.user)
+    action = request.POST.get("action")
+    if action not in FEED_ACTIONS:
+        return HttpResponse(_("未知操作。"), status=400)
+    feed = CalendarFeed.objects.filter(liaison=liaison).first()
+    if action == "create":
+        services.liaison_feed(liaison=liaison)
+        messages.success(request, _("已生成日历订阅地址。"))
+    elif feed is None:
+        messages.info(request, _("尚未生成日历订阅地址。"))
+    elif action == "regenerate":
+        services.regenerate_feed(feed=feed)
+        messages.success(request, _("已更换订阅地址,旧地址即刻失效。请在日历应用中重新订阅。"))
+    else:
+        services.revoke_feed(feed=feed)
+        messages.success(request, _("已停用日历订阅地址。"))
+    return _back(request, reverse("workspace:task_list"))
+
+
+@login_required
+@require_POST
+def plan_calendar(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The same for a plan feed (lead-bureau staff and leaders)."""
+    plan = get_object_or_404(Plan, pk=plan_id)
+    if not sees_all_tasks(request.user):
+        raise PermissionDenied
+    action = request.POST.get("action")
+    if action not in FEED_ACTIONS:
+        return HttpResponse(_("未知操作。"), status=400)
+    feed = CalendarFeed.objects.filter(user=request.user, plan=plan).first()
+    if action == "create":
+        services.plan_feed(user=request.user, plan=plan)
+        messages.success(request, _("已生成日历订阅地址。"))
+    elif feed is None:
+        messages.info(request, _("尚未生成日历订阅地址。"))
+    elif action == "regenerate":
+        services.regenerate_feed(feed=feed)
+        messages.success(request, _("已更换订阅地址,旧地址即刻失效。请在日历应用中重新订阅。"))
+    else:
+        services.revoke_feed(feed=feed)
+        messages.success(request, _("已停用日历订阅地址。"))
+    return _back(request, reverse("workspace:dashboard"))
+
+
+# Reports ---------------------------------------------------------------------------------------------------
+
+
+def _may_export(user) -> bool:
+    return sees_all_tasks(user) or Liaison.objects.filter(user=user).exists()
+
+
+@login_required
+@require_GET
+def progress_report(request: HttpRequest) -> HttpResponse:
+    """进度报表 for the task list's filters (GET). Small ones download at once; large ones are queued."""
+    if not _may_export(request.user):
+        raise PermissionDenied
+    params = {key: values for key, values in request.GET.lists() if key != "page"}
+    language = get_language() or settings.LANGUAGE_CODE
+    try:
+        report = ProgressReport(user=request.user, params=params, language=language)
+    except ReportError as exc:
+        return render(request, "reports/report_error.html", {"error": str(exc)}, status=400)
+    if report.task_count() > getattr(settings, "REPORTS_ASYNC_ROWS", ASYNC_ROWS_DEFAULT):
+        job = services.request_export(
+            user=request.user, exporter=report.identifier, params=params, language=language
+        )
+        return redirect("reports:export_job", pk=job.pk)
+    buffer = io.BytesIO()
+    report.write(buffer)
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename=report.filename())
+
+
+def _own_job(request: HttpRequest, pk) -> ExportJob:
+    return get_object_or_404(ExportJob, pk=pk, user=request.user)
+
+
+@login_required
+@require_GET
+def export_job(request: HttpRequest, pk) -> HttpResponse:
+    return render(request, "reports/export_job.html", {"job": _own_job(request, pk)})
+
+
+@login_required
+@require_GET
+def export_job_status(request: HttpRequest, pk) -> JsonResponse:
+    job = _own_job(request, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_display": job.get_status_display(),
+            "progress": job.progress,
+            "total_rows": job.total_rows,
+            "error": job.error,
+            "download_url": reverse("reports:export_job_download", args=[job.pk])
+            if job.status == ExportJob.Status.DONE
+            else None,
+        }
+    )
+
+
+@login_required
+@require_GET
+def export_job_download(request: HttpRequest, pk) -> FileResponse:
+    job = _own_job(request, pk)
+    if job.status != ExportJob.Status.DONE or not job.file:
+        raise Http404
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=job.filename)

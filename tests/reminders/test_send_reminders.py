@@ -1,0 +1,49 @@
+"""`manage.py send_reminders [--date] [--dry-run]`: the same sweep without Celery."""
+
+import io
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+
+from reminders.models import ReminderLog
+
+
+def run(*args):
+    out = io.StringIO()
+    call_command("send_reminders", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_dry_run_lists_what_would_be_sent_and_sends_nothing(scenario):
+    output = run("--date", "2024-09-30", "--dry-run")
+    assert (
+        "[到期提醒汇总] alice@example.gov.cn 区金融局 2024-09-30:已逾期 1 项,1个工作日内到期 2 项 将发送"
+        in output
+    )
+    assert "[逾期上报] lead@example.gov.cn" in output
+    assert "不发送:该单位没有设置联络员邮箱" in output
+    assert mail.outbox == [] and not ReminderLog.objects.exists()
+
+
+def test_it_sends_once_and_says_so(scenario):
+    first = run("--date", "2024-09-30")
+    second = run("--date", "2024-09-30")
+    assert "本次发送 4 封,失败 0 封,共 5 封提醒" in first
+    assert "本次发送 0 封" in second
+    assert len(mail.outbox) == 4
+    assert "已发送过" in run("--date", "2024-09-30", "--dry-run")
+
+
+def test_a_holiday_sends_nothing(scenario):
+    assert run("--date", "2024-10-01") == "2024-10-01 不是工作日,不发送提醒邮件。\n"
+
+
+def test_today_by_default(scenario, on_day):
+    with on_day("2024-09-29"):
+        assert "本次发送 4 封" in run()
+
+
+def test_a_bad_date_is_refused_in_chinese(scenario):
+    with pytest.raises(CommandError, match="日期格式应为 YYYY-MM-DD"):
+        run("--date", "2024-13-01")

@@ -1,0 +1,93 @@
+"""Forms validate input shape only; the rules (who, when, which state) live in workspace/services.py."""
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from agencies.models import Agency
+from tasks.models import Task
+
+from .services import MAX_ATTACHMENTS
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        return [super(MultipleFileField, self).clean(item, initial) for item in files]
+
+
+class ProgressForm(forms.Form):
+    text = forms.CharField(
+        label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000, strip=True
+    )
+    percent = forms.IntegerField(
+        label=_("完成进度(%)"),
+        min_value=0,
+        max_value=100,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    status = forms.ChoiceField(
+        label=_("报送后状态"),
+        choices=[
+            (Task.Status.IN_PROGRESS, Task.Status.IN_PROGRESS.label),
+            (Task.Status.COMPLETION_REQUESTED, _("申请办结(请督办人员审核)")),
+        ],
+        initial=Task.Status.IN_PROGRESS,
+        widget=forms.RadioSelect,
+    )
+    attachments = MultipleFileField(
+        label=_("附件"),
+        required=False,
+        help_text=_("可选,最多 %(n)d 个;支持 PDF、图片、Word(.docx)、Excel(.xlsx)。")
+        % {"n": MAX_ATTACHMENTS},
+    )
+
+
+class ExtensionForm(forms.Form):
+    requested_due_date = forms.DateField(label=_("申请延至"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("延期理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+
+
+class DecisionForm(forms.Form):
+    """同意 / 不同意(退回), with a reason that the service requires when refusing."""
+
+    decision = forms.ChoiceField(choices=[("approve", _("同意")), ("refuse", _("不同意"))])
+    reason = forms.CharField(
+        label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+    @property
+    def approve(self) -> bool:
+        return self.cleaned_data["decision"] == "approve"
+
+
+class DueDateForm(forms.Form):
+    due_date = forms.DateField(label=_("新的截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("调整原因"), max_length=500)
+
+
+class ReassignForm(forms.Form):
+    agency = forms.ModelChoiceField(label=_("改由单位承办"), queryset=Agency.objects.none())
+    reason = forms.CharField(label=_("调整原因"), max_length=500)
+
+    def __init__(self, *args, task: Task, **kwargs):
+        super().__init__(*args, **kwargs)
+        jurisdiction = task.measure.plan.jurisdiction
+        agencies = Agency.objects.filter(is_group=False).exclude(tasks__measure_id=task.measure_id)
+        if jurisdiction:
+            agencies = agencies.filter(jurisdiction=jurisdiction)
+        self.fields["agency"].queryset = agencies.order_by("name")
+
+
+class IndicatorValueForm(forms.Form):
+    indicator = forms.IntegerField(widget=forms.HiddenInput)
+    year = forms.IntegerField(label=_("年度"), min_value=1990, max_value=2100)
+    value = forms.CharField(label=_("数值"), max_length=50)
+    note = forms.CharField(label=_("说明"), max_length=300, required=False)

@@ -1,0 +1,365 @@
+"""Reads of the workspace. Permissions live in the querysets (``Task.objects.for_user``), and list and
+dashboard pages use a fixed number of queries whatever the number of tasks."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from agencies.models import Agency
+from tasks.models import Attachment, ExtensionRequest, Indicator, IndicatorValue, Plan, ProgressUpdate, Task
+from tasks.status import Light, period_of
+
+STATUS_LIGHT_COUNTS = {
+    **{f"status_{value}": Count("pk", filter=Q(status=value)) for value in Task.Status.values},
+    **{f"light_{value}": Count("pk", filter=Q(light=value)) for value in Light.values},
+}
+
+
+def visible_tasks(user, today: datetime.date) -> QuerySet[Task]:
+    """Every task the user may see, with its light, on measures still in their plan."""
+    return Task.objects.for_user(user).filter(measure__is_removed=False).with_light(today)
+
+
+def task_list(user, today: datetime.date) -> QuerySet[Task]:
+    return visible_tasks(user, today).select_related("measure__plan", "measure__section", "agency")
+
+
+@dataclass
+class Counts:
+    total: int
+    by_status: list[tuple[str, str, int]]
+    by_light: list[tuple[str, str, int]]
+
+
+def counts(queryset: QuerySet[Task]) -> Counts:
+    """Counts per status and per light in one query (``queryset`` must carry ``with_light``)."""
+    row = queryset.order_by().aggregate(total=Count("pk"), **STATUS_LIGHT_COUNTS)
+    return Counts(
+        total=row["total"],
+        by_status=[(value, label, row[f"status_{value}"]) for value, label in Task.Status.choices],
+        by_light=[(value, label, row[f"light_{value}"]) for value, label in Light.choices],
+    )
+
+
+def get_task(user, pk: int, today: datetime.date) -> Task:
+    """The task if the user may see it; 404 otherwise (another agency's task does not exist for them)."""
+    try:
+        return (
+            visible_tasks(user, today)
+            .select_related("measure__plan", "measure__section", "agency")
+            .get(pk=pk)
+        )
+    except Task.DoesNotExist:
+        raise Http404 from None
+
+
+@dataclass
+class Sibling:
+    task: Task
+    latest: ProgressUpdate | None
+    reported_this_period: bool
+
+
+@dataclass
+class TaskPage:
+    task: Task
+    updates: list[ProgressUpdate]
+    siblings: list[Sibling]
+    period_label: str
+    extensions: list[ExtensionRequest]
+    history: list[dict] = field(default_factory=list)
+
+    @property
+    def pending_extension(self) -> ExtensionRequest | None:
+        return next((e for e in self.extensions if e.decision == ExtensionRequest.Decision.PENDING), None)
+
+    @property
+    def pending_completion(self) -> ProgressUpdate | None:
+        if self.task.status != Task.Status.COMPLETION_REQUESTED:
+            return None
+        return next(
+            (
+                u
+                for u in self.updates
+                if u.status == Task.Status.COMPLETION_REQUESTED and not u.review_decision
+            ),
+            None,
+        )
+
+
+HISTORY_FIELDS = [
+    "status",
+    "percent",
+    "due_date",
+    "original_due_date",
+    "agency",
+    "role",
+    "acknowledged_at",
+    "completed_at",
+    "next_report_due",
+]
+
+
+def task_history(task: Task) -> list[dict]:
+    """Who changed what and when, newest first, computed from simple-history rows in two queries."""
+    records = list(task.history.select_related("history_user").order_by("history_id"))
+    agency_ids = {r.agency_id for r in records}
+    agencies = {a.pk: str(a) for a in Agency.objects.filter(pk__in=agency_ids)}
+    fields = {name: Task._meta.get_field(name) for name in HISTORY_FIELDS}
+
+    def show(name, record):
+        if name == "agency":
+            return agencies.get(record.agency_id, "—")
+        value = getattr(record, fields[name].attname)
+        if value is None or value == "":
+            return "—"
+        if fields[name].choices:
+            return str(dict(fields[name].flatchoices).get(value, value))
+        return value if isinstance(value, datetime.date) else str(value)
+
+    rows, previous = [], None
+    for record in records:
+        changes = []
+        for name in HISTORY_FIELDS:
+            attname = fields[name].attname
+            if previous is None or getattr(previous, attname) != getattr(record, attname):
+                if previous is None and name not in {"status", "due_date", "agency", "role"}:
+                    continue
+                changes.append(
+                    {
+                        "field": fields[name].verbose_name,
+                        "old": show(name, previous) if previous else "",
+                        "new": show(name, record),
+                    }
+                )
+        rows.append(
+            {
+                "date": record.history_date,
+                "user": record.history_user,
+                "type": record.get_history_type_display(),
+                "reason": record.history_change_reason or "",
+                "changes": changes,
+            }
+        )
+        previous = record
+    return rows[::-1]
+
+
+def task_page(task: Task, today: datetime.date) -> TaskPage:
+    """The task page: its reports (with attachments and reviewers), the other agencies on the measure with
+    their latest report and whether they reported this period (汇总), extension requests, and history."""
+    updates = list(
+        task.updates.select_related("author", "reviewed_by")
+        .prefetch_related("attachments")
+        .order_by("-created_at", "-pk")
+    )
+    period = period_of(today, task.measure.plan.reporting_cycle)
+    others = list(
+        Task.objects.filter(measure_id=task.measure_id)
+        .exclude(pk=task.pk)
+        .with_light(today)
+        .select_related("agency")
+        .prefetch_related(
+            Prefetch(
+                "updates",
+                queryset=ProgressUpdate.objects.select_related("author").order_by("-created_at", "-pk"),
+                to_attr="recent_updates",
+            )
+        )
+        .order_by("role", "agency__name")
+    )
+    siblings = []
+    for other in others:
+        latest = other.recent_updates[0] if other.recent_updates else None
+        reported = latest is not None and period.start <= latest.created_at.date() <= period.end
+        siblings.append(Sibling(task=other, latest=latest, reported_this_period=reported))
+    extensions = list(task.extension_requests.select_related("requested_by", "decided_by"))
+    return TaskPage(
+        task=task,
+        updates=updates,
+        siblings=siblings,
+        period_label=period.label,
+        extensions=extensions,
+        history=task_history(task),
+    )
+
+
+def get_attachment(user, pk: int) -> Attachment:
+    """An attachment of a task the user may see; 404 otherwise."""
+    visible = Task.objects.for_user(user).values("pk")
+    try:
+        return Attachment.objects.select_related("update__task").get(pk=pk, update__task__in=visible)
+    except Attachment.DoesNotExist:
+        raise Http404 from None
+
+
+def get_extension(user, pk: int) -> ExtensionRequest:
+    visible = Task.objects.for_user(user).values("pk")
+    try:
+        return ExtensionRequest.objects.select_related("task").get(pk=pk, task__in=visible)
+    except ExtensionRequest.DoesNotExist:
+        raise Http404 from None
+
+
+# Dashboard -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class AgencyRow:
+    agency_id: int
+    name: str
+    total: int
+    done: int
+    overdue: int
+    unacknowledged: int
+    unacknowledged_since: datetime.datetime | None
+    last_report: datetime.datetime | None
+
+    @property
+    def completion_rate(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def agency_rows(queryset: QuerySet[Task]) -> list[AgencyRow]:
+    """One aggregate query grouped by agency (``queryset`` must carry ``with_light``)."""
+    rows = (
+        queryset.order_by()
+        .values("agency_id", "agency__name", "agency__short_name")
+        .annotate(
+            total=Count("pk"),
+            done=Count("pk", filter=Q(status=Task.Status.DONE)),
+            overdue=Count("pk", filter=Q(light=Light.RED)),
+            unacknowledged=Count("pk", filter=Q(acknowledged_at__isnull=True) & ~Q(status=Task.Status.DONE)),
+            unacknowledged_since=Min(
+                "created_at", filter=Q(acknowledged_at__isnull=True) & ~Q(status=Task.Status.DONE)
+            ),
+            last_report=Max("last_reported_at"),
+        )
+    )
+    result = [
+        AgencyRow(
+            agency_id=row["agency_id"],
+            name=row["agency__short_name"] or row["agency__name"],
+            total=row["total"],
+            done=row["done"],
+            overdue=row["overdue"],
+            unacknowledged=row["unacknowledged"],
+            unacknowledged_since=row["unacknowledged_since"],
+            last_report=row["last_report"],
+        )
+        for row in rows
+    ]
+    result.sort(key=lambda r: (-r.overdue, -r.unacknowledged, r.completion_rate, r.name))
+    return result
+
+
+@dataclass
+class IndicatorRow:
+    indicator: Indicator
+    latest: IndicatorValue | None
+
+
+def indicator_rows(plan: Plan | None) -> list[IndicatorRow]:
+    """Indicators with their latest reported value (two queries)."""
+    indicators = Indicator.objects.select_related("plan", "agency").prefetch_related(
+        Prefetch("values", queryset=IndicatorValue.objects.order_by("-year"), to_attr="ordered_values")
+    )
+    indicators = indicators.filter(plan=plan) if plan is not None else indicators.filter(plan__is_active=True)
+    return [IndicatorRow(i, i.ordered_values[0] if i.ordered_values else None) for i in indicators]
+
+
+@dataclass
+class Dashboard:
+    plan: Plan | None
+    plans: list[Plan]
+    counts: Counts
+    agencies: list[AgencyRow]
+    indicators: list[IndicatorRow]
+    review_count: int
+
+
+def dashboard(user, today: datetime.date, plan: Plan | None) -> Dashboard:
+    tasks = visible_tasks(user, today)
+    if plan is not None:
+        tasks = tasks.filter(measure__plan=plan)
+    review_count = (
+        Task.objects.filter(status=Task.Status.COMPLETION_REQUESTED).count()
+        + ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING).count()
+    )
+    return Dashboard(
+        plan=plan,
+        plans=list(Plan.objects.filter(is_active=True).order_by("-period_start", "title")),
+        counts=counts(tasks),
+        agencies=agency_rows(tasks),
+        indicators=indicator_rows(plan),
+        review_count=review_count,
+    )
+
+
+# Review queue ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReviewQueue:
+    completions: list[Task]
+    extensions: list[ExtensionRequest]
+    unacknowledged: list[Task]
+
+
+def review_queue(today: datetime.date, unacknowledged_limit: int = 200) -> ReviewQueue:
+    latest_request = Prefetch(
+        "updates",
+        queryset=ProgressUpdate.objects.filter(status=Task.Status.COMPLETION_REQUESTED, review_decision="")
+        .select_related("author")
+        .prefetch_related("attachments")
+        .order_by("-created_at"),
+        to_attr="pending_requests",
+    )
+    completions = list(
+        Task.objects.filter(status=Task.Status.COMPLETION_REQUESTED)
+        .with_light(today)
+        .select_related("measure__plan", "agency")
+        .prefetch_related(latest_request)
+        .order_by("last_reported_at")
+    )
+    extensions = list(
+        ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING)
+        .select_related("task__measure__plan", "task__agency", "requested_by")
+        .order_by("requested_at")
+    )
+    unacknowledged = list(
+        Task.objects.filter(acknowledged_at__isnull=True, measure__is_removed=False)
+        .exclude(status=Task.Status.DONE)
+        .select_related("measure__plan", "agency")
+        .order_by("created_at", "pk")[:unacknowledged_limit]
+    )
+    return ReviewQueue(completions=completions, extensions=extensions, unacknowledged=unacknowledged)
+
+
+def my_indicators(user) -> list[Indicator]:
+    """Indicators whose responsible agency the user reports for, with their values newest first."""
+    return list(
+        Indicator.objects.filter(agency__liaisons__user=user)
+        .distinct()
+        .select_related("plan", "agency")
+        .prefetch_related(
+            Prefetch("values", queryset=IndicatorValue.objects.order_by("-year"), to_attr="ordered_values")
+        )
+        .order_by("plan", "position")
+    )
+
+
+def get_my_indicator(user, pk: int) -> Indicator:
+    try:
+        return (
+            Indicator.objects.filter(agency__liaisons__user=user)
+            .distinct()
+            .select_related("plan", "agency")
+            .get(pk=pk)
+        )
+    except Indicator.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,376 @@
+"""Writes of the workspace: reporting, 签收, 延期申请, review of completion requests, reassigning, due dates.
+
+Every function checks who may do it and that the task is in a state where it makes sense, raises a
+``ValidationError`` / ``PermissionDenied`` with a Chinese message otherwise, and writes in one transaction
+(a half-applied decision never persists). Task rows are locked and re-read first, so two reviewers
+clicking at once cannot both decide. Each change to a task passes through ``save()`` so
+django-simple-history records who changed what, and why.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from agencies.models import Agency
+from agencies.roles import is_lead_bureau
+from ipplan.lib.uploads import check_upload
+from tasks.models import Attachment, ExtensionRequest, Indicator, IndicatorValue, ProgressUpdate, Task
+from tasks.status import Period, next_period, period_by_key, period_of, previous_period
+
+ATTACHMENT_KINDS = {"pdf", "image", "docx", "xlsx"}
+MAX_ATTACHMENTS = 5
+
+
+def can_report(user, task: Task) -> bool:
+    """Only the liaisons of the task's agency report on it (leaders and other agencies never)."""
+    return user.is_authenticated and task.agency.liaisons.filter(user=user).exists()
+
+
+def require_reporter(user, task: Task) -> None:
+    if not can_report(user, task):
+        raise PermissionDenied(_("只有本单位联络员可以办理此任务。"))
+
+
+def require_lead_bureau(user) -> None:
+    if not is_lead_bureau(user):
+        raise PermissionDenied(_("只有督办人员可以执行此操作。"))
+
+
+def _locked(task: Task) -> Task:
+    return Task.objects.select_for_update().select_related("measure__plan", "agency").get(pk=task.pk)
+
+
+def _save(task: Task, user, reason: str) -> None:
+    task._history_user = user
+    task._change_reason = reason
+    task.save()
+
+
+# Reporting periods of ongoing tasks ------------------------------------------------------------------
+
+
+def reporting_period(task: Task, today: datetime.date) -> Period:
+    """The period a report made today counts for: the earliest one not yet reported, but never a future one.
+
+    ``next_report_due`` is the deadline of the earliest unreported period; deadlines fall in the first
+    month of the following period, so that period is the one before the deadline's own.
+    """
+    cycle = task.measure.plan.reporting_cycle
+    current = period_of(today, cycle)
+    if task.next_report_due is None:
+        return current
+    earliest = previous_period(period_of(task.next_report_due, cycle), cycle)
+    return earliest if earliest.start <= current.start else current
+
+
+def _advance_report_due(task: Task, period: Period) -> None:
+    plan = task.measure.plan
+    following = next_period(period, plan.reporting_cycle).report_deadline(plan.report_due_day)
+    if task.next_report_due is None or following > task.next_report_due:
+        task.next_report_due = following
+
+
+# Liaison actions -------------------------------------------------------------------------------------
+
+
+def acknowledge(*, task: Task, user) -> Task:
+    """签收. Acknowledging twice keeps the first acknowledgement."""
+    require_reporter(user, task)
+    with transaction.atomic():
+        task = _locked(task)
+        if task.acknowledged_at is None:
+            task.acknowledged_at = timezone.now()
+            task.acknowledged_by = user
+            _save(task, user, _("签收"))
+    return task
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    upload: UploadedFile
+    data: bytes
+    kind: str
+
+
+def check_attachments(files: list[UploadedFile]) -> list[CheckedFile]:
+    """Validate attachments by size and by content (the extension is ignored) before anything is written."""
+    from django.conf import settings
+
+    if len(files) > MAX_ATTACHMENTS:
+        raise ValidationError(_("每次最多上传 %(n)d 个附件。") % {"n": MAX_ATTACHMENTS})
+    checked = []
+    for upload in files:
+        if upload.size > settings.MAX_UPLOAD_BYTES:
+            limit = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
+            raise ValidationError(
+                _("附件“%(name)s”超过 %(limit)d MB 上限。") % {"name": upload.name, "limit": limit}
+            )
+        data = upload.read()
+        try:
+            kind = check_upload(data, allowed=ATTACHMENT_KINDS)
+        except ValidationError as error:
+            raise ValidationError(
+                _("附件“%(name)s”:%(error)s") % {"name": upload.name, "error": " ".join(error.messages)}
+            ) from None
+        checked.append(CheckedFile(upload=upload, data=data, kind=kind))
+    return checked
+
+
+def submit_progress(
+    *,
+    task: Task,
+    user,
+    text: str,
+    percent: int,
+    status: str,
+    files: list[UploadedFile] | None = None,
+    today: datetime.date | None = None,
+) -> ProgressUpdate:
+    """Report progress (推进中) or ask to close (申请办结). Ongoing tasks: the report counts for a period and
+    moves ``next_report_due`` to the following period's deadline."""
+    from django.core.files.base import ContentFile
+
+    today = today or timezone.localdate()
+    require_reporter(user, task)
+    text = text.strip()
+    if not text:
+        raise ValidationError(_("请填写进展情况。"))
+    if status not in {Task.Status.IN_PROGRESS, Task.Status.COMPLETION_REQUESTED}:
+        raise ValidationError(_("报送后状态只能是“推进中”或“申请办结”。"))
+    if not 0 <= percent <= 100:
+        raise ValidationError(_("完成进度应在 0 到 100 之间。"))
+    checked = check_attachments(files or [])
+    if status == Task.Status.COMPLETION_REQUESTED:
+        percent = 100
+
+    with transaction.atomic():
+        task = _locked(task)
+        if task.status == Task.Status.DONE:
+            raise ValidationError(_("任务已办结,无需再报送。"))
+        if task.status == Task.Status.COMPLETION_REQUESTED:
+            raise ValidationError(_("已申请办结,正在等待督办人员审核。"))
+        now = timezone.now()
+        period = reporting_period(task, today) if task.is_ongoing else None
+        update = ProgressUpdate.objects.create(
+            task=task,
+            author=user,
+            created_at=now,
+            text=text,
+            percent=percent,
+            status=status,
+            period=period.key if period else "",
+        )
+        for item in checked:
+            attachment = Attachment(
+                update=update, original_name=item.upload.name[:255], size=len(item.data), kind=item.kind
+            )
+            attachment.file.save(item.upload.name, ContentFile(item.data), save=False)
+            attachment.save()
+        task.status = status
+        task.percent = percent
+        task.last_reported_at = now
+        if task.acknowledged_at is None:  # reporting is receipt enough
+            task.acknowledged_at, task.acknowledged_by = now, user
+        if period is not None:
+            _advance_report_due(task, period)
+        reason = _("申请办结") if status == Task.Status.COMPLETION_REQUESTED else _("报送进展")
+        _save(task, user, reason)
+    return update
+
+
+def request_extension(
+    *, task: Task, user, requested_due_date: datetime.date, reason: str, today: datetime.date | None = None
+) -> ExtensionRequest:
+    """延期申请, allowed only before the current due date has passed and one at a time."""
+    today = today or timezone.localdate()
+    require_reporter(user, task)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("请填写延期理由。"))
+    with transaction.atomic():
+        task = _locked(task)
+        if task.is_ongoing or task.due_date is None:
+            raise ValidationError(_("持续推进的任务没有截止日期,无需申请延期。"))
+        if task.status == Task.Status.DONE:
+            raise ValidationError(_("任务已办结,无需申请延期。"))
+        if task.due_date < today:
+            raise ValidationError(_("截止日期已过,不能再申请延期,请联系督办人员。"))
+        if requested_due_date <= task.due_date:
+            raise ValidationError(_("申请的日期应晚于当前截止日期 %(d)s。") % {"d": task.due_date})
+        if task.extension_requests.filter(decision=ExtensionRequest.Decision.PENDING).exists():
+            raise ValidationError(_("已有一项延期申请正在审核,请等待审核结果。"))
+        try:
+            with transaction.atomic():
+                return ExtensionRequest.objects.create(
+                    task=task,
+                    requested_by=user,
+                    current_due_date=task.due_date,
+                    requested_due_date=requested_due_date,
+                    reason=reason,
+                )
+        except IntegrityError:
+            raise ValidationError(_("已有一项延期申请正在审核,请等待审核结果。")) from None
+
+
+def report_indicator_value(
+    *, indicator: Indicator, user, year: int, value: str, note: str = "", today: datetime.date | None = None
+) -> IndicatorValue:
+    """A liaison of the indicator's responsible agency reports its value for a year; reporting the same
+    year again corrects the value instead of adding a second one."""
+    today = today or timezone.localdate()
+    if indicator.agency_id is None or not indicator.agency.liaisons.filter(user=user).exists():
+        raise PermissionDenied(_("只有责任单位的联络员可以报送该指标。"))
+    value = value.strip()
+    if not value:
+        raise ValidationError(_("请填写指标数值。"))
+    plan = indicator.plan
+    first = min(filter(None, [plan.period_start, indicator.baseline_year]), default=2000)
+    if not first <= year <= today.year:
+        raise ValidationError(_("年度应在 %(a)d 到 %(b)d 之间。") % {"a": first, "b": today.year})
+    with transaction.atomic():
+        row, _created = IndicatorValue.objects.update_or_create(
+            indicator=indicator,
+            year=year,
+            defaults={"value": value, "note": note.strip(), "reported_by": user},
+        )
+    return row
+
+
+# Lead-bureau decisions -------------------------------------------------------------------------------
+
+
+def decide_extension(
+    *, extension: ExtensionRequest, user, approve: bool, reason: str = ""
+) -> ExtensionRequest:
+    """Approve (the due date moves, the original is kept in ``original_due_date``) or refuse with a reason."""
+    require_lead_bureau(user)
+    reason = reason.strip()
+    if not approve and not reason:
+        raise ValidationError(_("不同意延期时请填写理由。"))
+    with transaction.atomic():
+        task = _locked(extension.task)
+        extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+        if extension.decision != ExtensionRequest.Decision.PENDING:
+            raise ValidationError(_("该延期申请已审核过。"))
+        extension.decision = (
+            ExtensionRequest.Decision.APPROVED if approve else ExtensionRequest.Decision.REFUSED
+        )
+        extension.decided_by = user
+        extension.decided_at = timezone.now()
+        extension.decision_reason = reason
+        extension.save()
+        if approve:
+            if task.original_due_date is None:
+                task.original_due_date = task.due_date
+            task.due_date = extension.requested_due_date
+            _save(task, user, _("同意延期至 %(d)s") % {"d": extension.requested_due_date})
+    return extension
+
+
+def _pending_completion_request(task: Task) -> ProgressUpdate:
+    if task.status != Task.Status.COMPLETION_REQUESTED:
+        raise ValidationError(_("该任务没有待审核的办结申请。"))
+    update = (
+        task.updates.filter(status=Task.Status.COMPLETION_REQUESTED, review_decision="")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if update is None:
+        raise ValidationError(_("该任务没有待审核的办结申请。"))
+    return update
+
+
+def approve_completion(*, task: Task, user, reason: str = "") -> Task:
+    """同意办结."""
+    require_lead_bureau(user)
+    with transaction.atomic():
+        task = _locked(task)
+        update = _pending_completion_request(task)
+        now = timezone.now()
+        update.review_decision = ProgressUpdate.ReviewDecision.APPROVED
+        update.review_reason = reason.strip()
+        update.reviewed_by, update.reviewed_at = user, now
+        update.save()
+        task.status = Task.Status.DONE
+        task.percent = 100
+        task.completed_at = now
+        _save(task, user, _("同意办结"))
+    return task
+
+
+def return_completion(*, task: Task, user, reason: str) -> Task:
+    """退回: the task goes back to 推进中 and the liaison sees the reason."""
+    require_lead_bureau(user)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("退回时请填写理由。"))
+    with transaction.atomic():
+        task = _locked(task)
+        update = _pending_completion_request(task)
+        update.review_decision = ProgressUpdate.ReviewDecision.RETURNED
+        update.review_reason = reason
+        update.reviewed_by, update.reviewed_at = user, timezone.now()
+        update.save()
+        task.status = Task.Status.IN_PROGRESS
+        _save(task, user, _("退回办结申请:%(r)s") % {"r": reason})
+    return task
+
+
+def change_due_date(*, task: Task, user, due_date: datetime.date, reason: str) -> Task:
+    require_lead_bureau(user)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("请填写调整原因。"))
+    with transaction.atomic():
+        task = _locked(task)
+        if task.is_ongoing:
+            raise ValidationError(_("持续推进的任务没有截止日期。"))
+        if task.due_date == due_date:
+            raise ValidationError(_("新的截止日期与当前相同。"))
+        if task.original_due_date is None:
+            task.original_due_date = task.due_date
+        task.due_date = due_date
+        task.due_date_inferred = False
+        _save(task, user, _("调整截止日期:%(r)s") % {"r": reason})
+    return task
+
+
+def reassign(*, task: Task, user, agency: Agency, reason: str) -> Task:
+    """Give the task to another agency; it must acknowledge anew. Its reports stay with the task."""
+    require_lead_bureau(user)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError(_("请填写调整原因。"))
+    with transaction.atomic():
+        task = _locked(task)
+        if agency.pk == task.agency_id:
+            raise ValidationError(_("任务已由该单位承办。"))
+        if agency.is_group:
+            raise ValidationError(_("不能把任务交给单位集合,请选择具体单位。"))
+        if Task.objects.filter(measure_id=task.measure_id, agency=agency).exists():
+            raise ValidationError(_("%(a)s 在该措施下已有任务。") % {"a": agency})
+        previous = task.agency
+        task.agency = agency
+        task.acknowledged_at = None
+        task.acknowledged_by = None
+        _save(
+            task,
+            user,
+            _("由 %(old)s 改为 %(new)s 承办:%(r)s") % {"old": previous, "new": agency, "r": reason},
+        )
+    return task
+
+
+def period_label(task: Task, key: str) -> str:
+    """The Chinese label of a stored period key, e.g. 2024-Q1 → 2024年第1季度."""
+    try:
+        return period_by_key(key, task.measure.plan.reporting_cycle).label
+    except (ValueError, TypeError):
+        return key

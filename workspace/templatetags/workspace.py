@@ -1,0 +1,36 @@
+from django import template
+from django.utils.html import format_html
+
+from tasks.status import Light
+
+register = template.Library()
+
+
+@register.simple_tag
+def light(value: str):
+    """The coloured dot for a light value, labelled for screen readers."""
+    try:
+        label = Light(value).label
+    except ValueError:
+        value, label = "grey", ""
+    return format_html(
+        '<span class="light light-{}" title="{}" role="img" aria-label="{}"></span>', value, label, label
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sort_url(context, field: str) -> str:
+    """The current URL with ``ordering`` set to ``field`` (descending when it is already ascending)."""
+    params = context["request"].GET.copy()
+    current = params.get("ordering", "")
+    params["ordering"] = f"-{field}" if current == field else field
+    params.pop("page", None)
+    return "?" + params.urlencode()
+
+
+@register.filter
+def person(user, empty: str = "—") -> str:
+    """A user's full name, else their username; ``empty`` when there is no user (e.g. a system change)."""
+    if user is None:
+        return empty
+    return user.get_full_name() or user.get_username()

@@ -1,0 +1,328 @@
+"""Thin views: check the user can see the object (404 otherwise), validate input, call a service or
+selector, render or redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from agencies.models import Agency
+from agencies.roles import is_lead_bureau, is_leader
+from tasks.filters import TaskFilter
+from tasks.models import Plan, Task
+
+from . import selectors, services
+from .forms import DecisionForm, DueDateForm, ExtensionForm, IndicatorValueForm, ProgressForm, ReassignForm
+
+PAGE_SIZE = 50
+
+
+def is_supervisor(user) -> bool:
+    """Lead-bureau staff and leaders see the dashboard and the review queue (leaders read-only)."""
+    return user.is_authenticated and (is_lead_bureau(user) or is_leader(user) or user.is_staff)
+
+
+def require_supervisor(user) -> None:
+    if not is_supervisor(user):
+        raise PermissionDenied(_("只有督办人员和领导可以查看此页面。"))
+
+
+def form_errors(form) -> str:
+    return ";".join(
+        f"{form.fields[name].label or ''} {' '.join(errors)}".strip() for name, errors in form.errors.items()
+    )
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    if is_supervisor(request.user):
+        return redirect("workspace:dashboard")
+    return redirect("workspace:task_list")
+
+
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    base = selectors.task_list(request.user, today)
+    task_filter = TaskFilter(request.GET or None, queryset=base, user=request.user)
+    page = Paginator(task_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    agency_count = Agency.objects.filter(liaisons__user=request.user).count()
+    return render(
+        request,
+        "workspace/task_list.html",
+        {
+            "filter": task_filter,
+            "page": page,
+            "counts": selectors.counts(base),
+            "today": today,
+            "has_agency": agency_count > 0,
+            "many_agencies": agency_count > 1,
+            "is_supervisor": is_supervisor(request.user),
+        },
+    )
+
+
+def _task_context(request, task, today, **extra):
+    page = selectors.task_page(task, today)
+    can_report = services.can_report(request.user, task)
+    context = {
+        "page": page,
+        "task": task,
+        "today": today,
+        "can_report": can_report,
+        "is_lead_bureau": is_lead_bureau(request.user),
+        "extension_form": ExtensionForm(),
+        "decision_form": DecisionForm(),
+        "due_date_form": DueDateForm(initial={"due_date": task.due_date}),
+        "report_period": services.reporting_period(task, today) if task.is_ongoing else None,
+    }
+    if is_lead_bureau(request.user):
+        context["reassign_form"] = ReassignForm(task=task)
+    context.update(extra)
+    return context
+
+
+@login_required
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The task page; POST is a progress report (or a completion request) with attachments."""
+    today = timezone.localdate()
+    task = selectors.get_task(request.user, pk, today)
+    form = ProgressForm(initial={"percent": task.percent})
+    if request.method == "POST":
+        services.require_reporter(request.user, task)
+        form = ProgressForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                services.submit_progress(
+                    task=task,
+                    user=request.user,
+                    text=form.cleaned_data["text"],
+                    percent=form.cleaned_data["percent"],
+                    status=form.cleaned_data["status"],
+                    files=form.cleaned_data["attachments"],
+                    today=today,
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if form.cleaned_data["status"] == Task.Status.COMPLETION_REQUESTED:
+                    messages.success(request, _("已申请办结,等待督办人员审核。"))
+                else:
+                    messages.success(request, _("进展已报送。"))
+                return redirect("workspace:task_detail", pk=task.pk)
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "workspace/task_detail.html", _task_context(request, task, today, form=form), status=status
+    )
+
+
+def _run(request, action, success: str) -> None:
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, success)
+
+
+@login_required
+@require_POST
+def acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    task = selectors.get_task(request.user, pk, timezone.localdate())
+    services.acknowledge(task=task, user=request.user)
+    messages.success(request, _("已签收。"))
+    return redirect("workspace:task_detail", pk=task.pk)
+
+
+@login_required
+@require_POST
+def request_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    today = timezone.localdate()
+    task = selectors.get_task(request.user, pk, today)
+    services.require_reporter(request.user, task)
+    form = ExtensionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+    else:
+        _run(
+            request,
+            lambda: services.request_extension(
+                task=task, user=request.user, today=today, **form.cleaned_data
+            ),
+            _("延期申请已提交,等待督办人员审核。"),
+        )
+    return redirect("workspace:task_detail", pk=task.pk)
+
+
+def _back(request, default: str) -> HttpResponse:
+    """Return to the review queue when the decision was taken there, else to the task page."""
+    if request.POST.get("next") == "review":
+        return redirect("workspace:review_queue")
+    return redirect(default)
+
+
+@login_required
+@require_POST
+def decide_extension(request: HttpRequest, pk: int) -> HttpResponse:
+    extension = selectors.get_extension(request.user, pk)
+    services.require_lead_bureau(request.user)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+    else:
+        _run(
+            request,
+            lambda: services.decide_extension(
+                extension=extension,
+                user=request.user,
+                approve=form.approve,
+                reason=form.cleaned_data["reason"],
+            ),
+            _("已同意延期。") if form.approve else _("已不同意延期。"),
+        )
+    return _back(request, reverse("workspace:task_detail", args=[extension.task_id]))
+
+
+@login_required
+@require_POST
+def review_completion(request: HttpRequest, pk: int) -> HttpResponse:
+    task = selectors.get_task(request.user, pk, timezone.localdate())
+    services.require_lead_bureau(request.user)
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+    elif form.approve:
+        _run(
+            request,
+            lambda: services.approve_completion(
+                task=task, user=request.user, reason=form.cleaned_data["reason"]
+            ),
+            _("已同意办结。"),
+        )
+    else:
+        _run(
+            request,
+            lambda: services.return_completion(
+                task=task, user=request.user, reason=form.cleaned_data["reason"]
+            ),
+            _("已退回,联络员将看到退回理由。"),
+        )
+    return _back(request, reverse("workspace:task_detail", args=[task.pk]))
+
+
+@login_required
+@require_POST
+def change_due_date(request: HttpRequest, pk: int) -> HttpResponse:
+    task = selectors.get_task(request.user, pk, timezone.localdate())
+    services.require_lead_bureau(request.user)
+    form = DueDateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+    else:
+        _run(
+            request,
+            lambda: services.change_due_date(task=task, user=request.user, **form.cleaned_data),
+            _("截止日期已调整。"),
+        )
+    return redirect("workspace:task_detail", pk=task.pk)
+
+
+@login_required
+@require_POST
+def reassign(request: HttpRequest, pk: int) -> HttpResponse:
+    task = selectors.get_task(request.user, pk, timezone.localdate())
+    services.require_lead_bureau(request.user)
+    form = ReassignForm(request.POST, task=task)
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+    else:
+        _run(
+            request,
+            lambda: services.reassign(task=task, user=request.user, **form.cleaned_data),
+            _("任务已改由 %(a)s 承办。") % {"a": form.cleaned_data["agency"]},
+        )
+    return redirect("workspace:task_detail", pk=task.pk)
+
+
+@login_required
+def attachment(request: HttpRequest, pk: int) -> FileResponse:
+    item = selectors.get_attachment(request.user, pk)
+    response = FileResponse(item.file.open("rb"), as_attachment=True, filename=item.original_name)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    require_supervisor(request.user)
+    plan = None
+    if request.GET.get("plan"):
+        try:
+            plan = get_object_or_404(Plan, pk=int(request.GET["plan"]))
+        except ValueError:
+            plan = None
+    board = selectors.dashboard(request.user, timezone.localdate(), plan)
+    return render(
+        request, "workspace/dashboard.html", {"board": board, "is_lead_bureau": is_lead_bureau(request.user)}
+    )
+
+
+@login_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    require_supervisor(request.user)
+    queue = selectors.review_queue(timezone.localdate())
+    return render(
+        request,
+        "workspace/review_queue.html",
+        {"queue": queue, "is_lead_bureau": is_lead_bureau(request.user), "decision_form": DecisionForm()},
+    )
+
+
+@login_required
+def indicators(request: HttpRequest) -> HttpResponse:
+    """指标报送: the liaison's indicators, a value per year; POST reports one value."""
+    today = timezone.localdate()
+    form = IndicatorValueForm(initial={"year": today.year - 1})
+    if request.method == "POST":
+        form = IndicatorValueForm(request.POST)
+        if form.is_valid():
+            indicator = selectors.get_my_indicator(request.user, form.cleaned_data["indicator"])
+            try:
+                services.report_indicator_value(
+                    indicator=indicator,
+                    user=request.user,
+                    year=form.cleaned_data["year"],
+                    value=form.cleaned_data["value"],
+                    note=form.cleaned_data["note"],
+                    today=today,
+                )
+            except ValidationError as error:
+                messages.error(request, f"{indicator.name}:{' '.join(error.messages)}")
+            else:
+                messages.success(
+                    request,
+                    _("已报送“%(name)s”%(year)d 年数值。")
+                    % {"name": indicator.name, "year": form.cleaned_data["year"]},
+                )
+                return redirect("workspace:indicators")
+        else:
+            messages.error(request, form_errors(form))
+    status = 400 if form.is_bound else 200
+    return render(
+        request,
+        "workspace/indicators.html",
+        {
+            "indicators": selectors.my_indicators(request.user),
+            "form": form,
+            "is_supervisor": is_supervisor(request.user),
+        },
+        status=status,
+    )

@@ -6,4 +6,5 @@ app_name = "reminders"
 
 urlpatterns = [
     path("preview/", views.preview, name="preview"),
+    path("urge/", views.urge, name="urge"),
 ]

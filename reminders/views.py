@@ -7,10 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from agencies.roles import is_lead_bureau
+from tasks.models import Task
 
 from . import services
 from .forms import PreviewForm
@@ -68,3 +70,34 @@ def _send_today(request: HttpRequest, today) -> HttpResponse:
             _("已提交 %(n)d 封提醒邮件;已发送过的不会重复发送。") % {"n": len(result.dispatched)},
         )
     return redirect(f"{reverse('reminders:preview')}?date={today.isoformat()}")
+
+
+@require_http_methods(["POST"])
+def urge(request: HttpRequest) -> HttpResponse:
+    """催办 from the dashboard or a task page: the selected tasks, or every overdue task (of one plan)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not is_lead_bureau(request.user):
+        raise PermissionDenied
+    tasks = Task.objects.open()
+    if request.POST.get("scope") == "overdue":
+        tasks = tasks.overdue(timezone.localdate())
+        if request.POST.get("plan", "").isdigit():
+            tasks = tasks.filter(measure__plan_id=int(request.POST["plan"]))
+    else:
+        ids = [int(value) for value in request.POST.getlist("task") if value.isdigit()]
+        tasks = tasks.filter(pk__in=ids)
+    tasks = list(tasks.select_related("agency", "measure__plan"))
+    if not tasks:
+        messages.info(request, _("没有需要催办的任务。"))
+    else:
+        result = services.send_urge(tasks, request.user)
+        messages.success(
+            request,
+            _("已就 %(tasks)d 项任务发出 %(n)d 封催办邮件;今天已发过的不会重复发送。")
+            % {"tasks": len(tasks), "n": len(result.dispatched)},
+        )
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("workspace:dashboard")
+    return redirect(target)

@@ -4,7 +4,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency
+from agencies.models import Agency, Liaison
 from tasks.models import Task
 
 from .services import MAX_ATTACHMENTS
@@ -91,3 +91,20 @@ class IndicatorValueForm(forms.Form):
     year = forms.IntegerField(label=_("年度"), min_value=1990, max_value=2100)
     value = forms.CharField(label=_("数值"), max_length=50)
     note = forms.CharField(label=_("说明"), max_length=300, required=False)
+
+
+class DigestPreferenceForm(forms.Form):
+    """One choice per agency the user reports for. Escalations to the lead bureau cannot be turned off."""
+
+    def __init__(self, *args, liaisons, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.liaisons = liaisons
+        for liaison in liaisons:
+            self.fields[f"digest_{liaison.pk}"] = forms.ChoiceField(
+                label=liaison.agency.name,
+                choices=Liaison.DigestFrequency.choices,
+                initial=liaison.digest_frequency,
+            )
+
+    def choices(self) -> list[tuple[Liaison, str]]:
+        return [(liaison, self.cleaned_data[f"digest_{liaison.pk}"]) for liaison in self.liaisons]

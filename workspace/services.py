@@ -10,6 +10,7 @@ django-simple-history records who changed what, and why.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Agency
+from agencies.models import Agency, Liaison
 from agencies.roles import is_lead_bureau
 from ipplan.lib.uploads import check_upload
 from tasks.models import Attachment, ExtensionRequest, Indicator, IndicatorValue, ProgressUpdate, Task
@@ -374,3 +375,14 @@ def period_label(task: Task, key: str) -> str:
         return period_by_key(key, task.measure.plan.reporting_cycle).label
     except (ValueError, TypeError):
         return key
+
+
+def set_digest_frequencies(choices: Iterable[tuple[Liaison, str]]) -> int:
+    """Save each liaison's digest preference; returns how many changed."""
+    changed = 0
+    for liaison, frequency in choices:
+        if liaison.digest_frequency != frequency:
+            liaison.digest_frequency = frequency
+            liaison.save(update_fields=["digest_frequency"])
+            changed += 1
+    return changed

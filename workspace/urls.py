@@ -17,4 +17,5 @@ urlpatterns = [
     path("indicators/", views.indicators, name="indicators"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("review/", views.review_queue, name="review_queue"),
+    path("profile/", views.profile, name="profile"),
 ]

@@ -14,15 +14,25 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agencies.models import Agency
+from agencies.models import Agency, Liaison
 from agencies.roles import is_lead_bureau, is_leader
+from reminders.selectors import missing_holiday_years
 from tasks.filters import TaskFilter
 from tasks.models import Plan, Task
 
 from . import selectors, services
-from .forms import DecisionForm, DueDateForm, ExtensionForm, IndicatorValueForm, ProgressForm, ReassignForm
+from .forms import (
+    DecisionForm,
+    DigestPreferenceForm,
+    DueDateForm,
+    ExtensionForm,
+    IndicatorValueForm,
+    ProgressForm,
+    ReassignForm,
+)
 
 PAGE_SIZE = 50
+AGENCY_ROWS = 50
 
 
 def is_supervisor(user) -> bool:
@@ -269,9 +279,24 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             plan = get_object_or_404(Plan, pk=int(request.GET["plan"]))
         except ValueError:
             plan = None
-    board = selectors.dashboard(request.user, timezone.localdate(), plan)
+    today = timezone.localdate()
+    board = selectors.dashboard(request.user, today, plan)
+    # Worst agencies first; a city-wide plan can name hundreds, so the table shows the first ones unless asked.
+    shown = board.agencies if request.GET.get("agencies") == "all" else board.agencies[:AGENCY_ROWS]
+    overdue = Task.objects.overdue(today).filter(measure__is_removed=False)
+    if plan is not None:
+        overdue = overdue.filter(measure__plan=plan)
     return render(
-        request, "workspace/dashboard.html", {"board": board, "is_lead_bureau": is_lead_bureau(request.user)}
+        request,
+        "workspace/dashboard.html",
+        {
+            "board": board,
+            "is_lead_bureau": is_lead_bureau(request.user),
+            "agencies_shown": shown,
+            "agencies_hidden": len(board.agencies) - len(shown),
+            "overdue_count": overdue.count(),
+            "missing_holiday_years": missing_holiday_years(today),
+        },
     )
 
 
@@ -326,3 +351,17 @@ def indicators(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    """我的设置: how often each agency's digest reaches me, and my calendar subscriptions."""
+    liaisons = list(
+        Liaison.objects.filter(user=request.user).select_related("agency").order_by("agency__name")
+    )
+    form = DigestPreferenceForm(request.POST or None, liaisons=liaisons)
+    if request.method == "POST" and form.is_valid():
+        changed = services.set_digest_frequencies(form.choices())
+        messages.success(request, _("提醒设置已保存。") if changed else _("提醒设置未改变。"))
+        return redirect("workspace:profile")
+    return render(request, "workspace/profile.html", {"form": form, "liaisons": liaisons})

@@ -8,7 +8,7 @@ COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
 RUN DEBUG=1 python manage.py compilemessages -v0 && DEBUG=0 SECRET_KEY=build python manage.py collectstatic --no-input -v0
-RUN useradd --system --home /app ipplan && mkdir -p /app/var && chown -R ipplan /app/var
+RUN useradd --system --home /app ipplan && mkdir -p /app/var /app/media /app/private && chown -R ipplan /app/var /app/media /app/private
 USER ipplan
 EXPOSE 8000
 CMD ["gunicorn", "ipplan.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

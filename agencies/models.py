@@ -140,4 +140,5 @@ class Liaison(models.Model):
         indexes = [models.Index(Lower("email"), name="liaison_email_lower")]
 
     def __str__(self) -> str:
-        return f"{self.user.get_full_name() or self.user.get_username()} · {self.agency}"
+        name = f"{self.user.last_name}{self.user.first_name}".strip()  # 姓 then 名, no space
+        return f"{name or self.user.get_username()} · {self.agency}"

@@ -30,7 +30,8 @@ def sort_url(context, field: str) -> str:
 
 @register.filter
 def person(user, empty: str = "—") -> str:
-    """A user's full name, else their username; ``empty`` when there is no user (e.g. a system change)."""
+    """A user's full name in Chinese order (姓 then 名, as the Excel report writes it: the admin labels
+    last_name 姓氏), else their username; ``empty`` when there is no user (e.g. a system change)."""
     if user is None:
         return empty
-    return user.get_full_name() or user.get_username()
+    return f"{user.last_name}{user.first_name}".strip() or user.get_username()

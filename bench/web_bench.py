@@ -1,7 +1,7 @@
 """Pages under load at 100,000 tasks: the agency task list, the lead bureau's list and the dashboard.
 
 Generates 100 plans × 250 measures × 4 agencies (1,000 agencies) in a private database, serves it with
-gunicorn (production settings) on a loopback port and requests each page from 8 concurrent client threads.
+gunicorn (production settings) on a loopback port and requests each page from BENCH_CONCURRENCY (default 2, one per core) client threads.
 Prints p50/p95 latency, requests per second, and the SQL queries one request makes. Goal: list p95 < 200 ms.
 BENCH_TASKS changes the size; BENCH_DATABASE_URL runs it on PostgreSQL.
 """
@@ -28,7 +28,7 @@ AGENCIES = 1000
 PER_MEASURE = 4
 PLANS = 100
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "200"))
-CONCURRENCY = 8
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "2"))  # one client per core
 
 
 def generate() -> None:

@@ -69,8 +69,28 @@ def cell(row: dict, key: str) -> str:
     return "—" if value in (None, "") else str(value)
 
 
+def previous_rows() -> list[dict]:
+    """Rows of the last full run, kept in RESULTS.md so that running one benchmark updates only its rows."""
+    try:
+        text = (BENCH_DIR / "RESULTS.md").read_text(encoding="utf-8")
+    except OSError:
+        return []
+    if "<!-- rows " in text:
+        return json.loads(text.split("<!-- rows ", 1)[1].split(" -->", 1)[0])
+    rows = []  # an older file without the rows block: read its table back
+    for line in text.splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == len(COLUMNS) and cells[0] != "benchmark":
+            row = dict(zip(COLUMNS, cells, strict=True))
+            row["met"] = {"yes": True, "**no**": False}.get(row["met"])
+            rows.append({**row, "script": ""})
+    return rows
+
+
 def main(selected: list[str]) -> int:
-    rows: list[dict] = []
+    rows: list[dict] = (
+        [row for row in previous_rows() if row.get("script") not in selected] if selected else []
+    )
     failures = 0
     for path in sorted(BENCH_DIR.glob("*_bench.py")):
         name = path.stem.removesuffix("_bench")
@@ -78,17 +98,20 @@ def main(selected: list[str]) -> int:
             continue
         print(f"== {name}", flush=True)
         try:
-            rows.extend(run_script(path))
+            rows.extend({**row, "script": name} for row in run_script(path))
         except RuntimeError as exc:  # one broken benchmark must not hide the others' numbers
             failures += 1
             print(exc, file=sys.stderr)
-            rows.append({"benchmark": name, "result": "ERROR", "note": str(exc)})
+            rows.append({"benchmark": name, "result": "ERROR", "note": str(exc), "script": name})
+    rows.sort(key=lambda row: row.get("script", ""))
     header = "| " + " | ".join(COLUMNS) + " |\n|" + "---|" * len(COLUMNS) + "\n"
     table = header + "".join("| " + " | ".join(cell(r, c) for c in COLUMNS) + " |\n" for r in rows)
     print("\n" + table)
     stamp = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     (BENCH_DIR / "RESULTS.md").write_text(
-        f"# Benchmark results\n\nRun {stamp} on {machine()}.\n`make bench` regenerates this file.\n\n{table}",
+        f"# Benchmark results\n\nRun {stamp} on {machine()}.\n`make bench` regenerates this file; "
+        f"`python bench/run.py NAME…` reruns some and keeps the other rows.\n\n{table}\n"
+        f"<!-- rows {json.dumps(rows, ensure_ascii=False)} -->\n",
         encoding="utf-8",
     )
     return 1 if failures else 0

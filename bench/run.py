@@ -76,7 +76,9 @@ def previous_rows() -> list[dict]:
     except OSError:
         return []
     if "<!-- rows " in text:
-        return json.loads(text.split("<!-- rows ", 1)[1].split(" -->", 1)[0])
+        rows = json.loads(text.split("<!-- rows ", 1)[1].split(" -->", 1)[0])
+        named = {row["benchmark"] for row in rows if row.get("script")}
+        return [row for row in rows if row.get("script") or row["benchmark"] not in named]
     rows = []  # an older file without the rows block: read its table back
     for line in text.splitlines()[2:]:
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,6 +29,7 @@ from .exporters import ProgressReport, ReportError
 from .models import CalendarFeed, ExportJob
 from .selectors import calendar_tasks, feed_is_live, feed_tasks, sees_all_tasks
 
+FEED_CACHE_SECONDS = 15 * 60  # plan settings (reporting cycle) are not in the fingerprint
 ASYNC_ROWS_DEFAULT = 3000  # above this many tasks a report is built in the background
 
 
@@ -46,10 +51,26 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     if feed.kind == CalendarFeed.Kind.AGENCY:
         agency = feed.liaison.agency
         name = _("%(agency)s · 任务截止日") % {"agency": agency}
-        payload = build_calendar(feed_tasks(feed), name=name, description=str(agency))
+        description, with_agency = str(agency), False
     else:
         name = _("%(plan)s · 任务截止日") % {"plan": feed.plan.title}
-        payload = build_calendar(feed_tasks(feed), name=name, description=feed.plan.title, with_agency=True)
+        description, with_agency = feed.plan.title, True
+    tasks = feed_tasks(feed)
+    # Serialising thousands of events costs seconds (icalendar's line folding), and calendar apps poll often:
+    # the feed is cached under a fingerprint of its tasks that changes with any save, addition or removal.
+    state = Task.objects.filter(pk__in=tasks.values("pk")).aggregate(
+        n=Count("pk"), task=Max("updated_at"), measure=Max("measure__updated_at")
+    )
+    key = (
+        "ical:"
+        + hashlib.sha256(
+            f"{feed.token}|{name}|{state['n']}|{state['task']}|{state['measure']}|{timezone.localdate()}".encode()
+        ).hexdigest()
+    )
+    payload = cache.get(key)
+    if payload is None:
+        payload = build_calendar(tasks, name=name, description=description, with_agency=with_agency)
+        cache.set(key, payload, FEED_CACHE_SECONDS)
     response = _ics_response(payload, "ipplan.ics", attachment=False)
     response["Cache-Control"] = "private, max-age=900"
     return response

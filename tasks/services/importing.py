@@ -227,7 +227,7 @@ def _import(*, parsed, data, source_name, jurisdiction, decisions, user, today, 
     bulk_create_with_history(pending, Task, batch_size=500)
 
     vanished = plan.measures.exclude(pk__in=kept).filter(is_removed=False, is_manual=False)
-    result.measures_removed = vanished.update(is_removed=True)
+    result.measures_removed = vanished.update(is_removed=True, updated_at=timezone.now())
     if result.measures_removed:
         result.warnings.append(
             f"新版文件中已没有 {result.measures_removed} 条原有措施,已标记为“已移除”,其任务和进展保留。"

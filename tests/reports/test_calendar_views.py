@@ -152,3 +152,19 @@ def test_unknown_tokens_and_bad_actions(client, alice, alice_feed):
 def test_calendar_apps_may_probe_with_head_but_not_post(client, alice_feed):
     assert client.head(feed_url(alice_feed)).status_code == 200
     assert client.post(feed_url(alice_feed)).status_code == 405
+
+
+def test_a_cached_feed_follows_changes_to_its_tasks(
+    client, alice, alice_feed, finance_task, django_assert_max_num_queries
+):
+    import datetime
+
+    first = client.get(feed_url(alice_feed))
+    with django_assert_max_num_queries(6):  # served from the cache: feed, fetch stamp, fingerprint
+        again = client.get(feed_url(alice_feed))
+    assert again.content == first.content  # the very same bytes, DTSTAMP included: it came from the cache
+    finance_task.due_date = datetime.date(2021, 11, 30)
+    finance_task.save()
+    moved = Calendar.from_ical(client.get(feed_url(alice_feed)).content)
+    starts = {str(event.get("uid")): event.decoded("dtstart") for event in moved.walk("VEVENT")}
+    assert datetime.date(2021, 11, 30) in starts.values()

@@ -26,5 +26,10 @@ def is_lead_bureau(user) -> bool:
     return user.is_active and (user.is_superuser or user.groups.filter(name=LEAD_BUREAU_GROUP).exists())
 
 
+def sees_all_tasks(user) -> bool:
+    """Lead-bureau staff and leaders see every task; everyone else only their agencies' (Task.objects.for_user)."""
+    return user.is_active and (user.is_staff or user.has_perm("tasks.view_task"))
+
+
 def is_leader(user) -> bool:
     return user.is_active and user.groups.filter(name=LEADER_GROUP).exists()

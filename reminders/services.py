@@ -432,21 +432,27 @@ def _liaison_digests(day: datetime.date, digest_lines: dict[int, list[TaskLine]]
             )
         )
     # Agencies with something to say and nobody to tell: logged so the lead bureau can find a liaison.
-    for agency_id, lines in digest_lines.items():
-        if agency_id not in covered_agencies:
-            emails.append(
-                Email(
-                    kind=Kind.DIGEST,
-                    recipient="",
-                    period=f"{day.isoformat()}#agency-{agency_id}",
-                    day=day,
-                    lines=lines,
-                    agency_ids=[agency_id],
-                    agency_names=[lines[0].agency_name],
-                    skip_reason=_("该单位没有设置联络员邮箱"),
-                )
-            )
+    emails += _unreachable(Kind.DIGEST, day, day.isoformat(), digest_lines, covered_agencies)
     return emails
+
+
+def _unreachable(kind, day, period, lines_by_agency, covered, **fields) -> list[Email]:
+    """A skipped log entry for each agency with tasks to mention and no liaison email."""
+    return [
+        Email(
+            kind=kind,
+            recipient="",
+            period=f"{period}#agency-{agency_id}",
+            day=day,
+            lines=lines,
+            agency_ids=[agency_id],
+            agency_names=[lines[0].agency_name],
+            skip_reason=_("该单位没有设置联络员邮箱"),
+            **fields,
+        )
+        for agency_id, lines in lines_by_agency.items()
+        if agency_id not in covered
+    ]
 
 
 def _lead_bureau_recipients() -> dict[str, int]:
@@ -820,20 +826,14 @@ def compute_urge(tasks: Iterable[Task] | Iterable[int], by_user, day: datetime.d
             )
         )
     for agency_id, lines in lines_by_agency.items():
-        if agency_id not in covered:
-            emails.append(
-                Email(
-                    kind=Kind.URGE,
-                    recipient="",
-                    period=f"{day.isoformat()}/{_fingerprint(line.pk for line in lines)}#agency-{agency_id}",
-                    day=day,
-                    lines=lines,
-                    agency_ids=[agency_id],
-                    agency_names=[lines[0].agency_name],
-                    skip_reason=_("该单位没有设置联络员邮箱"),
-                    requested_by_id=getattr(by_user, "pk", None),
-                )
-            )
+        emails += _unreachable(
+            Kind.URGE,
+            day,
+            f"{day.isoformat()}/{_fingerprint(line.pk for line in lines)}",
+            {agency_id: lines},
+            covered,
+            requested_by_id=getattr(by_user, "pk", None),
+        )
     return emails
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vRecur
 
+from ipplan.lib.emails import task_url
 from tasks.models import Plan, Task
 from tasks.status import period_of
 
@@ -32,10 +33,6 @@ ALARM_TRIGGERS = (
 CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "half_yearly": 6, "yearly": 12}
 REFRESH = datetime.timedelta(hours=1)
 PRODID = "-//ipplan//计划督办系统//ZH"
-
-
-def task_url(task: Task) -> str:
-    return f"{settings.SITE_URL}/tasks/{task.pk}/"
 
 
 def task_uid(task: Task) -> str:

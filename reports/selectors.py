@@ -6,14 +6,10 @@ from django.db.models import Count, DateTimeField, IntegerField, OuterRef, Query
 from django.db.models.functions import Coalesce, Greatest
 
 from agencies.models import Agency
+from agencies.roles import sees_all_tasks  # noqa: F401 (used here and re-exported to the app)
 from tasks.models import Measure, Task
 
 from .models import CalendarFeed
-
-
-def sees_all_tasks(user) -> bool:
-    """Lead-bureau staff and leaders see every task (the same rule as ``Task.objects.for_user``)."""
-    return user.is_active and (user.is_staff or user.has_perm("tasks.view_task"))
 
 
 def liaison_agencies(user) -> QuerySet[Agency]:

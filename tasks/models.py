@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from agencies.models import Agency
+from agencies.roles import sees_all_tasks
 
 from .status import Light, attention_date_expression, light_expression, light_for
 from .storage import PrivateStorage, attachment_path
@@ -256,7 +257,7 @@ class TaskQuerySet(models.QuerySet):
         """The tasks a user may see: everything for lead-bureau staff and leaders, else their agencies' tasks."""
         if not user.is_authenticated:
             return self.none()
-        if user.is_staff or user.has_perm("tasks.view_task"):
+        if sees_all_tasks(user):
             return self
         return self.filter(agency__liaisons__user=user).distinct()
 

@@ -17,13 +17,23 @@ class ParseError(Exception):
     """The file cannot be read, or holds no measure. The message is one line of Chinese for the user."""
 
 
+COLLECTIVE_KINDS = ("named", "vague")
+
+
 @dataclass(frozen=True, slots=True)
 class Assignment:
     agency: str
     role: str  # one of ROLES
+    # A collective subject is one assignment naming a class of bodies: "named" when the class is fixed
+    # (各区、县（市）, 各成员单位 — mapped once to member agencies), "vague" when it must be resolved per measure
+    # (有关部门, 各有关单位). None for a single agency.
+    collective: str | None = None
 
-    def to_contract(self) -> dict[str, str]:
-        return {"agency": self.agency, "role": self.role}
+    def to_contract(self) -> dict[str, Any]:
+        contract: dict[str, Any] = {"agency": self.agency, "role": self.role}
+        if self.collective:
+            contract["collective"] = self.collective  # an extra key; the contract's keys stay as they are
+        return contract
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,15 +61,20 @@ class ParsedMeasure:
     deadline: Deadline | None
     line: int
     optional: bool = False
+    # "X、Y等部门": the list names X and Y and others besides (the trailing 等 is dropped from the names).
+    and_others: bool = False
 
     def to_contract(self) -> dict[str, Any]:
-        return {
+        contract = {
             "number": self.number,
             "path": list(self.path),
             "text": self.text,
             "assignments": [a.to_contract() for a in self.assignments],
             "deadline": self.deadline.to_contract() if self.deadline else None,
         }
+        if self.and_others:
+            contract["and_others"] = True
+        return contract
 
 
 @dataclass(frozen=True, slots=True)

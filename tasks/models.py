@@ -481,7 +481,7 @@ class ExtensionRequest(models.Model):
 
 class ImportDraft(models.Model):
     """An uploaded plan document waiting for the lead bureau to preview, fix and confirm. Nothing else is
-    written until confirmation; drafts older than a day are discarded."""
+    written until confirmation."""
 
     file = models.FileField(_("文件"), upload_to="imports/%Y/%m/")
     original_name = models.CharField(_("原始文件名"), max_length=255)
@@ -491,6 +491,10 @@ class ImportDraft(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.CASCADE, related_name="+"
     )
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    # The clerk's decisions in the preview, as data (see tasks/services/drafts.py for the shape): names mapped,
+    # ignored or made collectives, measures edited or excluded, plan fields, and whether this is a revision.
+    # Nothing touches plans or tasks before confirmation.
+    decisions = models.JSONField(_("预览中的决定"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("待确认导入")

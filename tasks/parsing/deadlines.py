@@ -178,6 +178,36 @@ def looks_like_deadline(text: str) -> bool:
     return bool(s) and bool(_ANY_DEADLINE.search(s))
 
 
+# A clause of a measure's text that opens with a deadline: "2014年12月底前完成", "年底前实现…", "第三季度末前形成…",
+# "每年组织考核", "长期坚持", "持续推进".
+_BODY_DEADLINE = re.compile(
+    r"^(?:(?:19|20)\d{2}\s*年\s*(?:\d{1,2}\s*月\s*(?:\d{1,2}\s*日)?)?(?:底|末)?(?:之?前|以前)"
+    r"|(?:(?:19|20)\d{2}\s*年)?(?:年底|年末|上半年|下半年|第?[一二三四1-4]季度末?)(?:之?前|以前)?"
+    r"(?=完成|前|实现|形成|建成|出台|制定|启动|开通|上线|达到|$)"
+    r"|每年(?:\d{1,2}\s*月(?:底|末)?(?:之?前)?)?(?=组织|开展|举办|召开|评选|认定|发布|更新|报送|评估|考核|$)"
+    r"|(?:长期坚持|持续推进|常态化推进)$)"
+)
+_BODY_SEGMENT = re.compile(r"[,;。!?]")
+
+
+def opens_with_deadline(text: str) -> bool:
+    """Does the phrase open with a deadline ("2020年底前出台", "每年组织考核")? Such a phrase names nobody."""
+    return bool(_BODY_DEADLINE.match(_SPACES.sub("", normalize_width(text or ""))))
+
+
+def deadline_in_body(text: str, period: tuple[int, int] | None = None) -> tuple[Deadline | None, str | None]:
+    """(deadline, doubt) from a clause of the measure's own text that opens with a deadline, the last one
+    when several do: "…，2014年12月底前完成。", "…，年底前实现网上办理。", "…，每年组织考核。"."""
+    found = None
+    for segment in _BODY_SEGMENT.split(normalize_width(text or "")):
+        segment = _SPACES.sub("", segment)
+        if segment and len(segment) <= 40 and _BODY_DEADLINE.match(segment):
+            found = segment
+    if found is None:
+        return None, None
+    return interpret_deadline(found, period)
+
+
 def deadline_in_text(text: str) -> Deadline | None:
     """A target date stated in a measure's own text ("到2020年，建成…"), for items without a clause."""
     m = _TEXT_DEADLINE.search(normalize_width(text or ""))

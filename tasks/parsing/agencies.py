@@ -71,7 +71,9 @@ _AND_OTHERS = re.compile(
     r"等(?=$|[、,;。\s]|(?:有关|相关|其他|其它)?(?:部门|单位|机构)|和|及|以及|与|按|负责|牵头|配合|参与|共同|分别)"
 )
 _VAGUE_COLLECTIVE = re.compile(r"有关|相关|其他|其它|^各方$")
-_NAMED_COLLECTIVE = re.compile(r"^各|成员单位$|各(?:部门|单位|部委|委办局|直属机构|处室|科室)$|^(?:地方)?各级")
+_NAMED_COLLECTIVE = re.compile(
+    r"^各|成员单位$|各(?:部门|单位|部委|委办局|直属机构|处室|科室)$|^(?:地方)?各级"
+)
 # "项目责任单位", "课题承担单位": whoever holds that role for the measure
 _CLASS_OF_UNITS = re.compile(r"(?:责任|牵头|承担|实施|参与|配合|协办|主办)(?:单位|部门)$")
 _DENG_AND = re.compile(r"等(?:和|及|以及|与)")
@@ -205,7 +207,7 @@ def split_agencies_full(text: str) -> tuple[list[str], bool]:
 
 
 def collective_kind(name: str) -> str | None:
-    """"named" for a fixed class of bodies (各区、县(市), 各成员单位, 各市、县人民政府, 联席会议各成员单位),
+    """ "named" for a fixed class of bodies (各区、县(市), 各成员单位, 各市、县人民政府, 联席会议各成员单位),
     "vague" for one to resolve per measure (有关部门, 各有关单位, 市直有关部门, 项目责任单位), None for one agency."""
     core = _TRAILING_ALIAS.sub("", normalize_width(name or "").strip()).strip()
     if not core:

@@ -319,6 +319,22 @@ def parse_clause(
     return tuple(result.assignments), result.deadline
 
 
+def assignments_from_lists(
+    lead: str | None, support: str | None, responsible: str | None = None
+) -> tuple[Assignment, ...]:
+    """Assignments from lists as written in role-labelled cells (牵头单位 / 配合单位 / 责任单位 columns of a
+    任务分工表), by the clause rules: one entry per agency, collectives whole and marked, role words in a cell
+    ("A牵头,B配合") heeded. With a lead, the 责任单位 list supports it; without one, it is responsible."""
+    tagged: list[tuple[str, str]] = []
+    for text, role in ((lead, "lead"), (support, "support"), (responsible, "other")):
+        cell = normalize_width(text or "").strip()
+        if not cell:
+            continue
+        for chunk, said in _role_runs(cell):
+            tagged.extend((name, said if role == "other" else role) for name in split_agencies(chunk))
+    return tuple(_assign(tuple(tagged), first_is_lead=False))
+
+
 def is_clause(inner: str) -> bool:
     """Is the bracketed text a responsibility clause (and not a prose aside, a quote or a law title)?"""
     inner = normalize_width(inner).strip()
@@ -426,6 +442,7 @@ def is_clause_line(line: str) -> bool:
 
 __all__ = [
     "ClauseResult",
+    "assignments_from_lists",
     "find_trailing_clause",
     "is_clause",
     "is_clause_line",

@@ -275,7 +275,7 @@ class _Scanner:
         return True
 
     def _continued(self, line: str, line_no: int) -> Heading | None:
-        """"12.365服务热线建设。" right after item 11: item 12, whose text begins with digits."""
+        """ "12.365服务热线建设。" right after item 11: item 12, whose text begins with digits."""
         m = _NUMBER_BEFORE_DIGITS.match(line)
         if not m or self.last_item is None or int(m.group(1)) != self.last_item + 1:
             return None

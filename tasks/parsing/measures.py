@@ -307,7 +307,15 @@ class Extractor:
                     self.doubts.append((d.line, f"任务“{d.number}”没有找到责任单位"))
         return [
             ParsedMeasure(
-                d.number, d.path, d.text, d.clause, d.assignments, d.deadline, d.line, d.optional, d.and_others
+                d.number,
+                d.path,
+                d.text,
+                d.clause,
+                d.assignments,
+                d.deadline,
+                d.line,
+                d.optional,
+                d.and_others,
             )
             for d in self.drafts
         ]

@@ -43,14 +43,14 @@ def test_agencies_roles_and_deadlines_match_the_golden_annotation(parsed, seeds,
     for g in gold["measures"]:
         m = by_number[g["number"]]
         # the contract's own keys; "collective" is an extra key the annotation format does not have
-        assert [{"agency": a["agency"], "role": a["role"]} for a in m["assignments"]] == g["assignments"], g["number"]
+        assert [{"agency": a["agency"], "role": a["role"]} for a in m["assignments"]] == g["assignments"], g[
+            "number"
+        ]
         assert m["deadline"] == g["deadline"], g["number"]
 
 
 def test_group_entries_of_the_seeds_are_marked_as_collectives(parsed):
-    kinds = {
-        a.agency: a.collective for plan in parsed.values() for m in plan.measures for a in m.assignments
-    }
+    kinds = {a.agency: a.collective for plan in parsed.values() for m in plan.measures for a in m.assignments}
     assert kinds["江津区知识产权保护联席会议制度成员单位"] == "named"
     assert kinds["各县、区政府"] == "named"
     assert kinds["各街道办"] == "named"

@@ -11,6 +11,7 @@ responsible — unless the "first listed leads" convention is in force.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -129,7 +130,7 @@ def _top_level_split(text: str, seps: str) -> list[str]:
     spans = _bracketed_spans(text)
     parts, start = [], 0
     for m in pattern.finditer(text):
-        if not any(a < m.start() < b for a, b in spans):
+        if not _within(spans, m.start()):
             parts.append(text[start : m.start()])
             start = m.end()
     parts.append(text[start:])
@@ -145,7 +146,7 @@ def _role_runs(text: str) -> list[tuple[str, str]]:
     pos = 0
     inside = _bracketed_spans(text)
     for m in _ROLE_MARK.finditer(text):
-        if any(a < m.start() < b for a, b in inside):  # a role word in an alias is part of the name
+        if _within(inside, m.start()):  # a role word in an alias is part of the name
             continue
         word = m.group(0)
         chunk = text[pos : m.start()]
@@ -167,6 +168,13 @@ def _role_runs(text: str) -> list[tuple[str, str]]:
     if rest.strip(" ,;、"):
         runs.append((rest, "other"))
     return runs
+
+
+def _within(spans: list[tuple[int, int]], pos: int) -> bool:
+    """Is pos strictly inside one of the spans (sorted, not overlapping)? A bisection, not a scan: a long
+    cell has many brackets and many separators."""
+    i = bisect.bisect_left(spans, (pos,)) - 1  # the last span starting before pos
+    return i >= 0 and spans[i][0] < pos < spans[i][1]
 
 
 def _bracketed_spans(text: str) -> list[tuple[int, int]]:

@@ -201,3 +201,12 @@ def test_splitting_time_grows_about_linearly_with_the_cells_length(unit):
     for function in (split_agencies, lambda cell: assignments_from_lists(cell, None, cell)):
         function(short)  # warm caches of compiled patterns
         assert _best_time(function, long) <= 40 * _best_time(function, short) + 0.005
+
+
+def test_the_cell_that_backtracked_exponentially_splits_in_linear_time():
+    """"牵头负责" read as one word or as two: 2^n ways to fail before "X" under the old pattern."""
+    short = "市科技局" + "牵头负责" * 25 + "X"
+    long = "市科技局" + "牵头负责" * 200 + "X"
+    assert split_agencies(long) == [long]  # nothing to strip: the cell does not end in a role word
+    assert split_agencies(long[:-1]) == ["市科技局"]
+    assert _best_time(split_agencies, long) <= 40 * _best_time(split_agencies, short) + 0.005

@@ -27,7 +27,7 @@ _YEAR_ONLY = re.compile(r"((?:19|20)\d{2})\s*年")
 
 _BARE_DATE = re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _BARE_MONTH = re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(上旬|中旬|下旬)?")
-_BARE_HALF = re.compile(r"(上半年|下半年|年中|年底|年末|年内|本年度|当年)")
+_BARE_HALF = re.compile(r"(上半年|下半年|年中|年底|年末|年内|本年度|当年|全年)")
 _BARE_QUARTER = re.compile(r"第?([一二三四])季度")
 
 _ONGOING = re.compile(r"持续|长期|常态化|经常性|久久为功|不断|常年|长效|逐年")

@@ -204,7 +204,7 @@ def test_splitting_time_grows_about_linearly_with_the_cells_length(unit):
 
 
 def test_the_cell_that_backtracked_exponentially_splits_in_linear_time():
-    """"牵头负责" read as one word or as two: 2^n ways to fail before "X" under the old pattern."""
+    """ "牵头负责" read as one word or as two: 2^n ways to fail before "X" under the old pattern."""
     short = "市科技局" + "牵头负责" * 25 + "X"
     long = "市科技局" + "牵头负责" * 200 + "X"
     assert split_agencies(long) == [long]  # nothing to strip: the cell does not end in a role word

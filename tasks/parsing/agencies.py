@@ -21,9 +21,9 @@ AGENCY_END = re.compile(
 )
 # A group of agencies: 各成员单位, 各县区, 各有关部门和单位, 各省级人民政府 …
 GROUP_START = re.compile(r"^(?:各|有关|相关|其他|其它|全体|所有)")
-_ADMIN_LEVEL = (
-    r"(?:省|市|县|区|旗|乡|镇|自治区|自治州|自治县|直辖市|街道|县\(区\)|区\(县\)|县\(市、区\)|县\(市\))"
-)
+_LEVEL_WORD = r"(?:省|市|县|区|旗|乡|镇|州|盟|自治区|自治州|自治县|直辖市|设区市|街道)"
+# a level, with the levels counted with it in brackets: 县(市、区), 市(州), 乡(镇、街道)
+_ADMIN_LEVEL = rf"(?:{_LEVEL_WORD}(?:\({_LEVEL_WORD}(?:、{_LEVEL_WORD})*\))?)"
 _ADMIN_HEAD = re.compile(rf"^各?{_ADMIN_LEVEL}$")
 _ADMIN_TAIL = re.compile(rf"^{_ADMIN_LEVEL}(?:级)?(?:人民)?(?:政府|党委|党委和政府)$")
 
@@ -76,6 +76,11 @@ _NAMED_COLLECTIVE = re.compile(
 )
 # "项目责任单位", "课题承担单位": whoever holds that role for the measure
 _CLASS_OF_UNITS = re.compile(r"(?:责任|牵头|承担|实施|参与|配合|协办|主办)(?:单位|部门)$")
+# "各区、县(市)和市直有关部门", "市科技局和市财政局": 和/及 between two bodies, never inside one's name
+# (工业和信息化局, 中央和国家机关工委, 各有关部门和单位)
+_AND_BETWEEN = re.compile(
+    r"(?<=[局委办部厅院署会)府门位])(?:和|及|以及)(?=各|有关|相关|其他|市|县|区|省|国家)"
+)
 _DENG_AND = re.compile(r"等(?:和|及|以及|与)")
 
 
@@ -195,6 +200,8 @@ def split_agencies_full(text: str) -> tuple[list[str], bool]:
         text = _ROLE_NOTE.sub("", text)
     if "等" in text:
         text = _DENG_AND.sub("、", _VAGUE_AFTER_DENG.sub("", text))
+    if "和" in text or "及" in text:
+        text = _AND_BETWEEN.sub("、", text)
     pieces = [(strip_role_words(name), sep) for name, sep in _split_top_level(text)]
     pieces = [(name, sep) for name, sep in pieces if name]
     names: list[str] = []

@@ -65,6 +65,12 @@ def test_collective_kind(name, kind):
         ("各高等学校、市教育局", ["各高等学校", "市教育局"], False),  # the 等 of a name is no "and others"
         ("各成员单位负责", ["各成员单位"], False),
         ("区、县", ["区", "县"], False),  # bare levels without 各 stay as written
+        ("各区、县（市）和市直有关部门", ["各区、县(市)", "市直有关部门"], False),
+        ("各市（州）、县（市、区）人民政府", ["各市(州)、县(市、区)人民政府"], False),
+        ("各县、市、区", ["各县、市、区"], False),
+        ("省委宣传部和省版权局", ["省委宣传部", "省版权局"], False),
+        ("各有关部门和单位", ["各有关部门和单位"], False),  # 和 inside a collective
+        ("工业和信息化部、中央和国家机关工委", ["工业和信息化部", "中央和国家机关工委"], False),
     ],
 )
 def test_collectives_stay_whole_and_and_others_is_flagged(text, names, others):

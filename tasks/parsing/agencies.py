@@ -2,8 +2,13 @@
 
 "市市场监管局(知识产权局)牵头,市发改委、市科技局等按职责分工负责" is two lists (lead, others); this module
 splits one list: on 、 , ; and whitespace outside parentheses, where two names run together ("区教育局各街道办"),
-and on "等和" ("…商务部等和各省级人民政府"). Group phrases ("各县、区政府", "各省、自治区、直辖市人民政府",
-"市知识产权工作联席会议各成员单位") stay one entry each; trailing 等 / 按职责分工负责 / 负责 / 牵头 go.
+on "等和" ("…商务部等和各省级人民政府") and on 和/及 between two bodies ("市委和市政府", not "工业和信息化部").
+Trailing 等 / 按职责分工负责 / 负责 / 牵头 go; a list ending in 等 ("X、Y等部门") says "and others" (and_others).
+
+Collective subjects name a class of bodies and stay one entry each, never split on their inner 、:
+"各区、县(市)", "各县、区政府", "各省、自治区、直辖市人民政府", "各市(州)、县(市、区)人民政府", "各成员单位".
+collective_kind() tells a fixed class ("named": mapped once to its members) from one to resolve per measure
+("vague": 有关部门, 各有关单位, 项目责任单位). The table reader and the import call it too.
 """
 
 from __future__ import annotations

@@ -5,8 +5,11 @@ Forms of the genre (after half-width normalisation):
   (A、B按职责分工负责)  (A负责)  (A负责、B;持续推进)  (A、B牵头负责)  (A会同有关部门负责)
   (责任单位:A、B)  〔责任单位:A(B)、C按职责分工负责〕  牵头单位:A 配合单位:B、C 完成时限:2021年底前
   (人力资源社会保障部、财政部负责。列第一位者为牵头单位,下同)  — from then on the first agency leads.
+  (A牵头,B配合)2015年6月底前完成  — a deadline written after the clause belongs to it.
 Roles: agencies before 牵头 lead; with a lead, every other agency supports; with no lead every agency is
-responsible — unless the "first listed leads" convention is in force.
+responsible — unless the "first listed leads" convention is in force. 牵头/配合 before 单位/部门 belong to a
+name ("各课题牵头单位"). An unnamed crowd ("会同有关部门") is kept as a vague collective.
+assignments_from_lists() applies the same rules to the role-labelled cells of a 任务分工表.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Deadline phrases: "2021年12月底前完成", "2022年6月30日前", "一季度", "到2020年", "持续推进", "每年…".
 
 A phrase without a year ("6月底前") takes the year from the plan period and says so in a warning; a phrase
-that looks like a deadline but is not understood keeps its text, gets no date, and a warning.
+that looks like a deadline but is not understood keeps its text, gets no date, and a warning. 每年 recurs
+(recurrence "yearly"); 持续推进 / 长期坚持 are ongoing. deadline_in_body() finds a deadline in a measure's
+own text ("…，2014年12月底前完成。", "…，每年组织考核。") when its clause names none.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ Pure Python: no Django, no settings, no clock. Text in, frozen dataclasses out.
     plan.to_contract()  # the JSON contract printed by `python -m tasks.parsing FILE --json`
 """
 
-from .agencies import split_agencies
+from .agencies import collective_kind, split_agencies
 from .api import parse_bytes, parse_file, parse_text
-from .clauses import parse_clause
+from .clauses import assignments_from_lists, parse_clause
 from .deadlines import parse_deadline
 from .model import Assignment, Deadline, ParsedIndicator, ParsedMeasure, ParsedPlan, ParseError
 
@@ -21,6 +21,8 @@ __all__ = [
     "ParsedIndicator",
     "ParsedMeasure",
     "ParsedPlan",
+    "assignments_from_lists",
+    "collective_kind",
     "parse_bytes",
     "parse_clause",
     "parse_deadline",

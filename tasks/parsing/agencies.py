@@ -2,8 +2,13 @@
 
 "市市场监管局(知识产权局)牵头,市发改委、市科技局等按职责分工负责" is two lists (lead, others); this module
 splits one list: on 、 , ; and whitespace outside parentheses, where two names run together ("区教育局各街道办"),
-and on "等和" ("…商务部等和各省级人民政府"). Group phrases ("各县、区政府", "各省、自治区、直辖市人民政府",
-"市知识产权工作联席会议各成员单位") stay one entry each; trailing 等 / 按职责分工负责 / 负责 / 牵头 go.
+on "等和" ("…商务部等和各省级人民政府") and on 和/及 between two bodies ("市委和市政府", not "工业和信息化部").
+Trailing 等 / 按职责分工负责 / 负责 / 牵头 go; a list ending in 等 ("X、Y等部门") says "and others" (and_others).
+
+Collective subjects name a class of bodies and stay one entry each, never split on their inner 、:
+"各区、县(市)", "各县、区政府", "各省、自治区、直辖市人民政府", "各市(州)、县(市、区)人民政府", "各成员单位".
+collective_kind() tells a fixed class ("named": mapped once to its members) from one to resolve per measure
+("vague": 有关部门, 各有关单位, 项目责任单位). The table reader and the import call it too.
 """
 
 from __future__ import annotations
@@ -21,9 +26,9 @@ AGENCY_END = re.compile(
 )
 # A group of agencies: 各成员单位, 各县区, 各有关部门和单位, 各省级人民政府 …
 GROUP_START = re.compile(r"^(?:各|有关|相关|其他|其它|全体|所有)")
-_ADMIN_LEVEL = (
-    r"(?:省|市|县|区|旗|乡|镇|自治区|自治州|自治县|直辖市|街道|县\(区\)|区\(县\)|县\(市、区\)|县\(市\))"
-)
+_LEVEL_WORD = r"(?:省|市|县|区|旗|乡|镇|州|盟|自治区|自治州|自治县|直辖市|设区市|街道)"
+# a level, with the levels counted with it in brackets: 县(市、区), 市(州), 乡(镇、街道)
+_ADMIN_LEVEL = rf"(?:{_LEVEL_WORD}(?:\({_LEVEL_WORD}(?:、{_LEVEL_WORD})*\))?)"
 _ADMIN_HEAD = re.compile(rf"^各?{_ADMIN_LEVEL}$")
 _ADMIN_TAIL = re.compile(rf"^{_ADMIN_LEVEL}(?:级)?(?:人民)?(?:政府|党委|党委和政府)$")
 
@@ -37,12 +42,26 @@ _SEPARATORS = "、,;，； \t/"
 _SEPARATOR_SPLIT = re.compile(r"([、,;，； \t/])")
 _BRACKET = re.compile(r"[(〔\[【（)〕\]】）]")
 _TOKEN = re.compile(r"[(〔\[【（)〕\]】）、,;，； \t/]")
-_ROLE_WORDS = (
-    r"等|按照?职责分工|按照?职能分工|按照?各自职责|按照?职责|按照?职能|依职责|分别|共同|具体|主要|统筹|"
-    r"牵头负责|牵头|主责|负责|配合|参与|协助|协办|落实|实施|推进|为牵头单位|为牵头部门|为责任单位|为配合单位|"
-    r"单位负责|[ \t:：、,;。.]"
+# Words that close a list or a name in it: "市科技局等按职责分工负责" -> "市科技局". Stripped from the end one
+# word at a time (see _strip_trailing_roles): a regex "(?:word|…)+$" backtracks exponentially on long cells.
+_ROLE_SUFFIXES = tuple(
+    sorted(
+        {
+            *(
+                f"{by}{duty}"
+                for by in ("按", "按照")
+                for duty in ("职责分工", "职能分工", "各自职责", "职责", "职能")
+            ),
+            *"等 \t:：、,;。.",
+            *("依职责", "分别", "共同", "具体", "主要", "统筹", "牵头负责", "牵头", "主责", "负责", "配合"),
+            *("参与", "协助", "协办", "落实", "实施", "推进", "为牵头单位", "为牵头部门", "为责任单位"),
+            *("为配合单位", "等单位", "等部门"),
+        },
+        key=len,
+        reverse=True,
+    )
 )
-_TRAILING_ROLE = re.compile(rf"(?:{_ROLE_WORDS})+$")
+_LONGEST_SUFFIX = max(len(w) for w in _ROLE_SUFFIXES)
 _TRAILING_ALIAS = re.compile(r"\([^()]*\)$")
 # "和各省级人民政府": a joining word before a group; never "和平区".
 _LEADING_NOISE = re.compile(r"^(?:(?:由|请|会同|主要由|其中)|(?:和|及|以及|与|并)(?=各|有关|相关|其他))+")
@@ -51,6 +70,22 @@ _LABEL = re.compile(
 )
 _ROLE_NOTE = re.compile(r"\((?:牵头|主要负责|负责|配合|协办|参与|牵头单位|配合单位|责任单位)\)")
 _VAGUE_AFTER_DENG = re.compile(r"等(?:有关|相关|其他|其它)?(?:部门|单位|机构)(?:和|及|、)?(?:单位|部门)?")
+# 等 closing a list (not the 等 of a name such as 高等学校): at the end, before a separator, a crowd word,
+# a joining word or a role word.
+_AND_OTHERS = re.compile(
+    r"等(?=$|[、,;。\s]|(?:有关|相关|其他|其它)?(?:部门|单位|机构)|和|及|以及|与|按|负责|牵头|配合|参与|共同|分别)"
+)
+_VAGUE_COLLECTIVE = re.compile(r"有关|相关|其他|其它|^各方$")
+_NAMED_COLLECTIVE = re.compile(
+    r"^各|成员单位$|各(?:部门|单位|部委|委办局|直属机构|处室|科室)$|^(?:地方)?各级"
+)
+# "项目责任单位", "课题承担单位": whoever holds that role for the measure
+_CLASS_OF_UNITS = re.compile(r"(?:责任|牵头|承担|实施|参与|配合|协办|主办)(?:单位|部门)$")
+# "各区、县(市)和市直有关部门", "市科技局和市财政局": 和/及 between two bodies, never inside one's name
+# (工业和信息化局, 中央和国家机关工委, 各有关部门和单位)
+_AND_BETWEEN = re.compile(
+    r"(?<=[局委办部厅院署会)府门位])(?:和|及|以及)(?=各|有关|相关|其他|市|县|区|省|国家)"
+)
 _DENG_AND = re.compile(r"等(?:和|及|以及|与)")
 
 
@@ -62,7 +97,24 @@ def strip_role_words(name: str) -> str:
     if "(" in name:
         name = _ROLE_NOTE.sub("", name)
     name = _LEADING_NOISE.sub("", name)
-    return _TRAILING_ROLE.sub("", name).strip(" \t:：、,;。.")
+    return _strip_trailing_roles(name).strip(" \t:：、,;。.")
+
+
+def _strip_trailing_roles(name: str) -> str:
+    """Drop the longest ending made only of role words. Linear: position i is "all role words from here to
+    the end" when a word starts at i and ends where another such position (or the end) is; once no position
+    in a window as long as the longest word qualifies, none further left can."""
+    n = len(name)
+    reachable = [False] * (n + 1)
+    reachable[n] = True
+    cut = n
+    for i in range(n - 1, -1, -1):
+        if cut - i > _LONGEST_SUFFIX:
+            break
+        if any(reachable[i + len(w)] and name.startswith(w, i) for w in _ROLE_SUFFIXES if i + len(w) <= n):
+            reachable[i] = True
+            cut = i
+    return name[:cut]
 
 
 def _split_top_level(text: str) -> list[tuple[str, str]]:
@@ -107,27 +159,54 @@ def _merge_groups(pieces: list[tuple[str, str]]) -> list[str]:
                     merged.append("、".join(pending))
                     pending = []
                 continue
-            merged.extend(pending)
+            if _ADMIN_HEAD.match(name) and not name.startswith("各"):  # the last level: "各区、县(市)"
+                pending.append(name)
+                _flush(merged, pending)
+                pending = []
+                continue
+            _flush(merged, pending)
             pending = []
         if _ADMIN_HEAD.match(name) and sep == "、":
             pending.append(name)
             continue
         merged.append(name)
-    merged.extend(pending)
+    _flush(merged, pending)
     return merged
+
+
+def _flush(merged: list[str], pending: list[str]) -> None:
+    """Bare levels left over: "各区、县(市)" (a 各 and levels after it) is one collective, anything else
+    ("区、县" without 各 and without 政府) stays as written, one entry each."""
+    if len(pending) >= 2 and pending[0].startswith("各") and not any(p.startswith("各") for p in pending[1:]):
+        merged.append("、".join(pending))
+    else:
+        merged.extend(pending)
 
 
 def split_agencies(text: str) -> list[str]:
     """One entry per agency, as written (parenthesised aliases kept, role words dropped)."""
+    return split_agencies_full(text)[0]
+
+
+def and_others(text: str) -> bool:
+    """Does the list end in "等" ("X、Y等部门", "X等有关单位", "X等和各省级人民政府"): others besides those named?"""
+    return bool(text) and "等" in text and bool(_AND_OTHERS.search(normalize_width(text)))
+
+
+def split_agencies_full(text: str) -> tuple[list[str], bool]:
+    """(one entry per agency as written, whether the list says "and others" with a trailing 等)."""
     if not text:
-        return []
+        return [], False
     text = normalize_width(text).strip()
+    others = and_others(text)
     if ":" in text:
         text = _LABEL.sub("", text)
     if "(" in text:
         text = _ROLE_NOTE.sub("", text)
     if "等" in text:
         text = _DENG_AND.sub("、", _VAGUE_AFTER_DENG.sub("", text))
+    if "和" in text or "及" in text:
+        text = _AND_BETWEEN.sub("、", text)
     pieces = [(strip_role_words(name), sep) for name, sep in _split_top_level(text)]
     pieces = [(name, sep) for name, sep in pieces if name]
     names: list[str] = []
@@ -136,4 +215,19 @@ def split_agencies(text: str) -> list[str]:
             part = strip_role_words(part)
             if part and part not in names:
                 names.append(part)
-    return names
+    return names, others
+
+
+def collective_kind(name: str) -> str | None:
+    """ "named" for a fixed class of bodies (各区、县(市), 各成员单位, 各市、县人民政府, 联席会议各成员单位),
+    "vague" for one to resolve per measure (有关部门, 各有关单位, 市直有关部门, 项目责任单位), None for one agency."""
+    core = _TRAILING_ALIAS.sub("", normalize_width(name or "").strip()).strip()
+    if not core:
+        return None
+    if _VAGUE_COLLECTIVE.search(core):
+        return "vague"
+    if _NAMED_COLLECTIVE.search(core):
+        return "named"
+    if _CLASS_OF_UNITS.search(core):
+        return "vague"
+    return None

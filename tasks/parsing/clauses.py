@@ -5,37 +5,27 @@ Forms of the genre (after half-width normalisation):
   (A、B按职责分工负责)  (A负责)  (A负责、B;持续推进)  (A、B牵头负责)  (A会同有关部门负责)
   (责任单位:A、B)  〔责任单位:A(B)、C按职责分工负责〕  牵头单位:A 配合单位:B、C 完成时限:2021年底前
   (人力资源社会保障部、财政部负责。列第一位者为牵头单位,下同)  — from then on the first agency leads.
+  (A牵头,B配合)2015年6月底前完成  — a deadline written after the clause belongs to it.
 Roles: agencies before 牵头 lead; with a lead, every other agency supports; with no lead every agency is
-responsible — unless the "first listed leads" convention is in force.
+responsible — unless the "first listed leads" convention is in force. 牵头/配合 before 单位/部门 belong to a
+name ("各课题牵头单位"). An unnamed crowd ("会同有关部门") is kept as a vague collective.
+assignments_from_lists() applies the same rules to the role-labelled cells of a 任务分工表.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from .agencies import is_agency_like, split_agencies
-from .deadlines import interpret_deadline, looks_like_deadline
+from .agencies import and_others, collective_kind, is_agency_like, split_agencies
+from .deadlines import interpret_deadline, looks_like_deadline, opens_with_deadline
 from .model import Assignment, Deadline
 from .reader import normalize_width
 
 OPENERS = "(〔[【"
 CLOSERS = ")〕]】"
-
-VAGUE_GROUPS = {
-    "有关部门",
-    "相关部门",
-    "有关单位",
-    "相关单位",
-    "有关方面",
-    "相关方面",
-    "其他有关部门",
-    "有关部门和单位",
-    "相关部门和单位",
-    "其他部门",
-    "各方",
-}
 
 FIRST_LEADS = re.compile(
     r"[,，;。]?\s*(?:列|排|排在|排列|位列|名列|排名|列在)?(?:在)?(?:第一|首)(?:位|个|家)?(?:的|者)?(?:单位|部门)?"
@@ -58,7 +48,9 @@ _LABEL_ROLE = {
 }
 # Role words that close a run of agencies; the run takes the role of the word after it.
 _ROLE_MARK = re.compile(
-    r"为牵头(?:单位|部门)|为配合(?:单位|部门)|为责任(?:单位|部门)|牵头负责|牵头|主责|会同|配合|协助|协办|参与"
+    # 牵头 before 单位/部门 is part of a name ("各课题牵头单位"), unless said of one: "A为牵头单位"
+    r"为牵头(?:单位|部门)|为配合(?:单位|部门)|为责任(?:单位|部门)|牵头负责|牵头(?!单位|部门)|主责|会同"
+    r"|配合(?!单位|部门)|协助|协办|参与(?!单位|部门)"
     r"|(?:按照?(?:职责分工|职能分工|各自职责|职责|职能)|分别|共同|依职责|具体|主要|统筹)?(?:负责|落实)"
     r"|按照?(?:职责分工|职能分工|各自职责)"
 )
@@ -72,6 +64,7 @@ _ROLE_WORD = re.compile(r"牵头|负责|配合|协助|协办|按照?职责|责�
 _PROSE = re.compile(
     r"按|要求|根据|按照|进行|开展|加强|推进|实施|完成|确保|做好|情况|需要|任务|措施|工作|方面|同时|以及"
 )
+_TRAILING_DEADLINE = re.compile(r"[)〕\]】]\s*([^()〔〕\[\]【】]{2,30})$")
 _UNCLOSED_TAIL = re.compile(r"[(〔【]([^()〔〕【】]{2,200})$")
 _TRAILING_LABEL = re.compile(r"(?:^|(?<=[。;!?]))\s*((?:牵头|责任|主责)(?:单位|部门)\s*:.+)$")
 
@@ -86,6 +79,7 @@ class ClauseResult:
     deadline: Deadline | None = None
     declares_first_lead: bool = False
     doubts: list[str] = field(default_factory=list)
+    and_others: bool = False  # "X、Y等部门": the list names some and others besides
 
 
 def _bracket_groups(text: str) -> list[str] | None:
@@ -111,8 +105,24 @@ def _strip_brackets(text: str) -> str:
     if groups:
         return ";".join(g.strip() for g in groups)
     if text and text[0] in OPENERS:
+        end = _matching_closer(text)
+        if end is not None and _deadline_only(text[end + 1 :].strip(" 。;,，；")):
+            # "(A牵头,B配合)2015年6月底前完成": the deadline written after the clause belongs to it
+            return f"{text[1:end].strip()};{text[end + 1 :].strip(' 。;,，；')}"
         return text[1:].strip()
     return text
+
+
+def _matching_closer(text: str) -> int | None:
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch in OPENERS:
+            depth += 1
+        elif ch in CLOSERS:
+            depth -= 1
+            if depth == 0:
+                return i
+    return None
 
 
 def _top_level_split(text: str, seps: str) -> list[str]:
@@ -123,7 +133,7 @@ def _top_level_split(text: str, seps: str) -> list[str]:
     spans = _bracketed_spans(text)
     parts, start = [], 0
     for m in pattern.finditer(text):
-        if not any(a < m.start() < b for a, b in spans):
+        if not _within(spans, m.start()):
             parts.append(text[start : m.start()])
             start = m.end()
     parts.append(text[start:])
@@ -139,7 +149,7 @@ def _role_runs(text: str) -> list[tuple[str, str]]:
     pos = 0
     inside = _bracketed_spans(text)
     for m in _ROLE_MARK.finditer(text):
-        if any(a < m.start() < b for a, b in inside):  # a role word in an alias is part of the name
+        if _within(inside, m.start()):  # a role word in an alias is part of the name
             continue
         word = m.group(0)
         chunk = text[pos : m.start()]
@@ -163,6 +173,13 @@ def _role_runs(text: str) -> list[tuple[str, str]]:
     return runs
 
 
+def _within(spans: list[tuple[int, int]], pos: int) -> bool:
+    """Is pos strictly inside one of the spans (sorted, not overlapping)? A bisection, not a scan: a long
+    cell has many brackets and many separators."""
+    i = bisect.bisect_left(spans, (pos,)) - 1  # the last span starting before pos
+    return i >= 0 and spans[i][0] < pos < spans[i][1]
+
+
 def _bracketed_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each outermost bracket group; an unclosed one runs to the end."""
     spans, depth, start = [], 0, 0
@@ -181,11 +198,8 @@ def _bracketed_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _assign(tagged_names: tuple[tuple[str, str], ...], first_is_lead: bool) -> list[Assignment]:
+    # "会同有关部门": an unnamed crowd is kept, as a vague collective the import resolves per measure
     tagged = [(name, role) for name, role in tagged_names if is_agency_like(name) or not _PROSE.search(name)]
-    # "会同有关部门": an unnamed crowd is nobody to assign; keep it only when it is all there is
-    named = [(n, r) for n, r in tagged if n not in VAGUE_GROUPS]
-    if named:
-        tagged = named
     with_others = any(role != "with" for _, role in tagged)
     has_lead = any(role == "lead" for _, role in tagged) or (
         any(role == "with" for _, role in tagged) and with_others
@@ -202,7 +216,7 @@ def _assign(tagged_names: tuple[tuple[str, str], ...], first_is_lead: bool) -> l
             final = "lead" if index == 0 else "support"
         else:  # no lead: responsible, except those the clause itself calls 配合/参与
             final = "support" if role == "support" else "responsible"
-        result.append(Assignment(name, final))
+        result.append(Assignment(name, final, collective_kind(name)))
     return result
 
 
@@ -213,6 +227,7 @@ class _Analysis:
     tagged: tuple[tuple[str, str], ...]  # (agency, role word class: lead/support/with/other), in order
     deadline_texts: tuple[str, ...]
     declares_first_lead: bool
+    and_others: bool = False
 
 
 def _prepare(text: str) -> str:
@@ -236,14 +251,14 @@ def _analyse(inner: str) -> _Analysis:
             continue
         agency_parts = []
         for part in _top_level_split(segment, ",，"):
-            if looks_like_deadline(part) and not _names_agency(part):
+            if looks_like_deadline(part) and (opens_with_deadline(part) or not _names_agency(part)):
                 deadline_texts.append(part)
             else:
                 agency_parts.append(part)
         if agency_parts:
             runs.extend(_role_runs(",".join(agency_parts)))
     tagged = tuple((name, role) for chunk, role in runs for name in split_agencies(chunk))
-    return _Analysis(tagged, tuple(deadline_texts), declares)
+    return _Analysis(tagged, tuple(deadline_texts), declares, any(and_others(chunk) for chunk, _ in runs))
 
 
 def reset_cache() -> None:
@@ -255,7 +270,7 @@ def parse_clause_full(
 ) -> ClauseResult:
     """Parse one clause (with or without its brackets); see the module docstring for the forms."""
     analysis = _analyse(_prepare(text))
-    result = ClauseResult(declares_first_lead=analysis.declares_first_lead)
+    result = ClauseResult(declares_first_lead=analysis.declares_first_lead, and_others=analysis.and_others)
     result.assignments = _assign(analysis.tagged, first_is_lead or analysis.declares_first_lead)
     if analysis.deadline_texts:
         phrase = ",".join(analysis.deadline_texts)
@@ -315,6 +330,22 @@ def parse_clause(
     return tuple(result.assignments), result.deadline
 
 
+def assignments_from_lists(
+    lead: str | None, support: str | None, responsible: str | None = None
+) -> tuple[Assignment, ...]:
+    """Assignments from lists as written in role-labelled cells (牵头单位 / 配合单位 / 责任单位 columns of a
+    任务分工表), by the clause rules: one entry per agency, collectives whole and marked, role words in a cell
+    ("A牵头,B配合") heeded. With a lead, the 责任单位 list supports it; without one, it is responsible."""
+    tagged: list[tuple[str, str]] = []
+    for text, role in ((lead, "lead"), (support, "support"), (responsible, "other")):
+        cell = normalize_width(text or "").strip()
+        if not cell:
+            continue
+        for chunk, said in _role_runs(cell):
+            tagged.extend((name, said if role == "other" else role) for name in split_agencies(chunk))
+    return tuple(_assign(tuple(tagged), first_is_lead=False))
+
+
 def is_clause(inner: str) -> bool:
     """Is the bracketed text a responsibility clause (and not a prose aside, a quote or a law title)?"""
     inner = normalize_width(inner).strip()
@@ -340,6 +371,12 @@ def find_trailing_clause(paragraph: str) -> tuple[str, str] | None:
     stripped = paragraph.rstrip(" 。;,.，；")
     if not stripped:
         return None
+    after = _TRAILING_DEADLINE.search(stripped)
+    if after and _deadline_only(after.group(1)):
+        # "…。(A牵头,B配合)2015年6月底前完成。": the clause, then its deadline
+        found = find_trailing_clause(stripped[: after.start(1)])
+        if found:
+            return found[0], paragraph[len(found[0]) :].strip()
     if stripped[-1] in CLOSERS:
         start = _matching_opener(stripped)
         if start is not None and is_clause(stripped[start + 1 : -1]) and _placed_as_clause(stripped, start):
@@ -416,6 +453,7 @@ def is_clause_line(line: str) -> bool:
 
 __all__ = [
     "ClauseResult",
+    "assignments_from_lists",
     "find_trailing_clause",
     "is_clause",
     "is_clause_line",

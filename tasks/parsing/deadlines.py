@@ -1,7 +1,9 @@
 """Deadline phrases: "2021年12月底前完成", "2022年6月30日前", "一季度", "到2020年", "持续推进", "每年…".
 
 A phrase without a year ("6月底前") takes the year from the plan period and says so in a warning; a phrase
-that looks like a deadline but is not understood keeps its text, gets no date, and a warning.
+that looks like a deadline but is not understood keeps its text, gets no date, and a warning. 每年 recurs
+(recurrence "yearly"); 持续推进 / 长期坚持 are ongoing. deadline_in_body() finds a deadline in a measure's
+own text ("…，2014年12月底前完成。", "…，每年组织考核。") when its clause names none.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ _YEAR_ONLY = re.compile(r"((?:19|20)\d{2})\s*年")
 
 _BARE_DATE = re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _BARE_MONTH = re.compile(r"(?<![\d年])(\d{1,2})\s*月\s*(上旬|中旬|下旬)?")
-_BARE_HALF = re.compile(r"(上半年|下半年|年中|年底|年末|年内|本年度|当年)")
+_BARE_HALF = re.compile(r"(上半年|下半年|年中|年底|年末|年内|本年度|当年|全年)")
 _BARE_QUARTER = re.compile(r"第?([一二三四])季度")
 
 _ONGOING = re.compile(r"持续|长期|常态化|经常性|久久为功|不断|常年|长效|逐年")
@@ -176,6 +178,40 @@ def parse_deadline(text: str, period: tuple[int, int] | None = None) -> Deadline
 def looks_like_deadline(text: str) -> bool:
     s = _SPACES.sub("", normalize_width(text or ""))
     return bool(s) and bool(_ANY_DEADLINE.search(s))
+
+
+# A clause of a measure's text that opens with a deadline: "2014年12月底前完成", "年底前实现…", "第三季度末前形成…",
+# "每年组织考核", "长期坚持", "持续推进".
+_DONE = r"(?:完成|实现|形成|建成|出台|制定|印发|启动|开通|上线|达到|落实|建立|推出|投入|运行|全面|基本)"
+_LEAD_IN = r"(?:力争|确保|争取|要在|须在|须于|务必在|并于|并在|于|在)?"
+_WHEN = (
+    r"(?:(?:19|20)\d{2}\s*年\s*(?:\d{1,2}\s*月\s*(?:\d{1,2}\s*日|上旬|中旬|下旬)?)?(?:底|末)?"
+    r"|(?:(?:19|20)\d{2}\s*年)?(?:年底|年末|年内|年中|上半年|下半年|第?[一二三四1-4]季度末?))"
+)
+_BODY_DEADLINE = re.compile(
+    rf"^{_LEAD_IN}(?:{_WHEN}(?:之?前|以前)|{_WHEN}(?={_DONE}|$))"
+    rf"|^每(?:年|季度|半年|月)(?:\d{{1,2}}\s*月(?:底|末)?(?:之?前)?)?(?=组织|开展|举办|召开|评选|认定|发布|更新|报送|评估|考核|通报|{_DONE}|$)"
+    r"|^(?:长期坚持|持续推进|常态化推进|长期推进)$"
+)
+_BODY_SEGMENT = re.compile(r"[,;。!?]")
+
+
+def opens_with_deadline(text: str) -> bool:
+    """Does the phrase open with a deadline ("2020年底前出台", "每年组织考核")? Such a phrase names nobody."""
+    return bool(_BODY_DEADLINE.match(_SPACES.sub("", normalize_width(text or ""))))
+
+
+def deadline_in_body(text: str, period: tuple[int, int] | None = None) -> tuple[Deadline | None, str | None]:
+    """(deadline, doubt) from a clause of the measure's own text that opens with a deadline, the last one
+    when several do: "…，2014年12月底前完成。", "…，年底前实现网上办理。", "…，每年组织考核。"."""
+    found = None
+    for segment in _BODY_SEGMENT.split(normalize_width(text or "")):
+        segment = _SPACES.sub("", segment)
+        if segment and len(segment) <= 40 and _BODY_DEADLINE.match(segment):
+            found = segment
+    if found is None:
+        return None, None
+    return interpret_deadline(found, period)
 
 
 def deadline_in_text(text: str) -> Deadline | None:

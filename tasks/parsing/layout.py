@@ -33,6 +33,7 @@ _ODD_NUMBERING = re.compile(
 )
 _NONSTANDARD = {(CH, "."): "“一.”", (ARP, ""): "“1)”"}
 BOX_TITLE = re.compile(r"^(?:专栏|专 栏|附专栏)\s*([0-9一二三四五六七八九十]{0,4})\s*[:：、.]?\s*(.*)$")
+_NUMBER_BEFORE_DIGITS = re.compile(r"^(\d{1,3})\s*[、.](?=\d)")
 _ROW_SPLIT = re.compile(r"\s*\|\s*")
 _MARKDOWN_RULE = re.compile(r"^[|\s:\-—]+$")
 
@@ -237,6 +238,7 @@ class _Scanner:
         self.k = 0
         self.doubts: list[tuple[int, str]] = []
         self.elements: list[Heading | Para | Box | Table | tuple[str, int, str]] = []
+        self.last_item: int | None = None  # ordinal of the last "12." item, for "12.365服务热线建设。"
 
     def line(self, offset: int = 0) -> str | None:
         j = self.k + offset
@@ -256,16 +258,35 @@ class _Scanner:
                 self.k += 1
             elif following == "|":
                 self._flat_table()
-            elif is_row_line(line):
+            elif is_row_line(line) and not self._lone_row(line):
                 self._row_table()
             else:
                 self._plain(line)
         return self.elements
 
+    def _lone_row(self, line: str) -> bool:
+        """A line with "|" between two lines without: a numbered item or a sentence ("检索|分析|预警"), not a
+        table of one row. Read as text, with a warning unless it is a numbered item."""
+        before, after = self.line(-1) if self.k else None, self.line(1)
+        if any(n is not None and (n == "|" or is_row_line(n)) for n in (before, after)):
+            return False
+        if not (match_heading(line, 0) or self._continued(line, 0)):
+            self.doubts.append((self.number(), f"含“|”的一行按正文读取：{line[:20]}"))
+        return True
+
+    def _continued(self, line: str, line_no: int) -> Heading | None:
+        """ "12.365服务热线建设。" right after item 11: item 12, whose text begins with digits."""
+        m = _NUMBER_BEFORE_DIGITS.match(line)
+        if not m or self.last_item is None or int(m.group(1)) != self.last_item + 1:
+            return None
+        return Heading(line_no, AR, m.group(1), int(m.group(1)), line[m.end() :].strip(), line)
+
     def _plain(self, line: str) -> None:
         line_no = self.number()
-        heading = match_heading(line, line_no)
+        heading = match_heading(line, line_no) or self._continued(line, line_no)
         if heading:
+            if heading.style == AR:
+                self.last_item = heading.ordinal
             self.elements.append(heading)
         elif _ODD_NUMBERING.match(line):
             self.doubts.append((line_no, f"无法识别的标题编号：{line[:20]}"))

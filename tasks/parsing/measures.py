@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from .clauses import find_trailing_clause, parse_clause_full, unread_clause
-from .deadlines import deadline_in_text
+from .deadlines import deadline_in_body, deadline_in_text
 from .layout import CH, CHAPTER, Box, Node, Para, Table, match_heading
 from .model import Assignment, Deadline, ParsedMeasure
 from .tasktables import task_rows
@@ -72,6 +72,7 @@ class Draft:
     optional: bool
     assignments: tuple[Assignment, ...] = ()
     deadline: Deadline | None = None
+    and_others: bool = False
 
 
 @dataclass
@@ -266,14 +267,22 @@ class Extractor:
             if result.declares_first_lead and "下同" in clause:
                 self.first_is_lead = True  # "列第一位者为牵头单位，下同": from here on
             draft.assignments = tuple(result.assignments)
+            draft.and_others = result.and_others
             draft.deadline = result.deadline
+            if draft.deadline is None:  # "…，2014年12月底前完成。(A牵头…)": the deadline is in the text
+                draft.deadline, doubt = deadline_in_body(text, self.period)
+                if doubt:
+                    result.doubts.append(doubt)
             for doubt in result.doubts:
                 self.doubts.append((line, doubt))
             if not result.assignments:
                 self.doubts.append((line, f"责任分工无法识别：{clause}"))
             self._check_known(line, result.assignments)
         else:
-            draft.deadline = deadline_in_text(text)
+            draft.deadline, doubt = deadline_in_body(text, self.period)
+            if doubt:
+                self.doubts.append((line, doubt))
+            draft.deadline = draft.deadline or deadline_in_text(text)
             unread = unread_clause(members[-1][1]) if members else None
             if unread:
                 self.doubts.append((members[-1][0].line, f"无法读取的责任分工：{unread}"))
@@ -297,7 +306,17 @@ class Extractor:
                 if not d.clause:
                     self.doubts.append((d.line, f"任务“{d.number}”没有找到责任单位"))
         return [
-            ParsedMeasure(d.number, d.path, d.text, d.clause, d.assignments, d.deadline, d.line, d.optional)
+            ParsedMeasure(
+                d.number,
+                d.path,
+                d.text,
+                d.clause,
+                d.assignments,
+                d.deadline,
+                d.line,
+                d.optional,
+                d.and_others,
+            )
             for d in self.drafts
         ]
 

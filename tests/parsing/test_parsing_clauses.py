@@ -87,7 +87,8 @@ CLAUSES = [
         [("商务部", R), ("发展改革委", R), ("农业农村部", R), ("各有关省级人民政府", R)],
         None,
     ),
-    ("（国家发展改革委会同有关部门负责）", [("国家发展改革委", R)], None),
+    # the crowd 会同 names is kept (a vague collective the import resolves per measure); the one named leads it
+    ("（国家发展改革委会同有关部门负责）", [("国家发展改革委", L), ("有关部门", S)], None),
     ("（区知识产权局会同区财政局负责）", [("区知识产权局", L), ("区财政局", S)], None),
     (
         "(区委宣传部牵头,区教育局、区科协配合;2021年4月)",

@@ -76,7 +76,9 @@ def test_without_the_convention_every_agency_is_responsible(genre):
     plan = genre["guobanfa_2018_117_duchajili.txt"]
     assert [m.number for m in plan.measures][:3] == ["一", "二", "三"]
     assert roles(plan.measures[5]) == [("交通运输部", "responsible"), ("财政部", "responsible")]
-    assert roles(plan.measures[15]) == [("国家发展改革委", "responsible")]  # "会同有关部门负责"
+    # "会同有关部门负责": the crowd is kept, led by the one named
+    assert roles(plan.measures[15]) == [("国家发展改革委", "lead"), ("有关部门", "support")]
+    assert plan.measures[15].assignments[1].collective == "vague"
 
 
 def test_deng_he_joins_two_lists(genre):

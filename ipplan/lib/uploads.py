@@ -208,25 +208,26 @@ def text_encoding(data: bytes) -> str | None:
 
 
 def _utf16_without_bom(head: bytes) -> str | None:
-    """UTF-16 puts the NUL byte of each ASCII character (newlines, digits) on one parity only."""
+    """UTF-16 puts the NUL byte of each ASCII character (newlines, digits) on one side of the pair: try that
+    byte order first; the decoding must then read as text (binary data decodes to controls and rare signs)."""
     head = head[: len(head) // 2 * 2]
     even, odd = head[0::2].count(0), head[1::2].count(0)
-    if min(even, odd) > max(even, odd) * 0.02:
-        return None
-    name = "utf-16-le" if odd > even else "utf-16-be"
-    text = head.decode(name, errors="replace")
-    plausible = sum(
-        1
-        for ch in text
-        if ch in "\t\n\r"
-        or " " <= ch <= "~"
-        or "\u4e00" <= ch <= "\u9fff"
-        or "\u3000" <= ch <= "\u303f"
-        or "\uff00" <= ch <= "\uffef"
-        or "\u2010" <= ch <= "\u2027"
-        or "\u2460" <= ch <= "\u24ff"
-    )
-    return name if plausible >= 0.9 * len(text) else None
+    for name in ("utf-16-le", "utf-16-be") if odd >= even else ("utf-16-be", "utf-16-le"):
+        text = head.decode(name, errors="replace")
+        plausible = sum(
+            1
+            for ch in text
+            if ch in "\t\n\r"
+            or " " <= ch <= "~"
+            or "\u4e00" <= ch <= "\u9fff"
+            or "\u3000" <= ch <= "\u303f"
+            or "\uff00" <= ch <= "\uffef"
+            or "\u2010" <= ch <= "\u2027"
+            or "\u2460" <= ch <= "\u24ff"
+        )
+        if plausible >= 0.9 * len(text):
+            return name
+    return None
 
 
 def ole_stream_names(data: bytes) -> set[str]:

@@ -1,6 +1,6 @@
 """Hostile and awkward files for the upload gate, generated (nothing big is committed).
 
-- ``zip_bomb(kind)``: a .docx / .xlsx whose one member is hundreds of MB of zeros, compressed to a few hundred KB;
+- ``zip_bomb(kind)``: a .docx / .xlsx whose one member is 128 MB of zeros, compressed to about 600 KB;
 - ``lying_bomb(kind)``: the same, with sizes in the zip headers rewritten to claim a few KB;
 - ``ole_file({...})``: a minimal OLE2 compound file (legacy Office) holding streams of the given names;
 - ``office_97``: a real .doc and .xls written by LibreOffice (slow; skipped without LibreOffice).
@@ -37,7 +37,7 @@ def _package(kind: str, archive: zipfile.ZipFile) -> None:
         archive.writestr("xl/workbook.xml", "<workbook/>")
 
 
-def zip_bomb(kind: str, megabytes: int = 200) -> bytes:
+def zip_bomb(kind: str, megabytes: int = 128) -> bytes:
     """A .docx or .xlsx with one member of ``megabytes`` MB of zeros (ratio about 1000)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
@@ -49,7 +49,7 @@ def zip_bomb(kind: str, megabytes: int = 200) -> bytes:
     return buffer.getvalue()
 
 
-def lying_bomb(kind: str, megabytes: int = 200, claimed: int = 4096) -> bytes:
+def lying_bomb(kind: str, megabytes: int = 128, claimed: int = 4096) -> bytes:
     """A bomb whose local and central headers claim ``claimed`` bytes for the big member."""
     data = bytearray(zip_bomb(kind, megabytes))
     with zipfile.ZipFile(io.BytesIO(bytes(data))) as archive:

@@ -10,14 +10,25 @@ No Django here: the child imports only this module and the function's own module
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import resource
 import time
 from collections.abc import Callable
 from typing import Any
 
-# Imported once by the forkserver, so each child starts with them loaded. Missing ones are skipped.
-PRELOAD = ["ipplan.lib.sandbox", "tasks.parsing", "docx", "bs4", "lxml.etree", "openpyxl", "python_calamine"]
+# Imported once by the forkserver, so each child starts with them loaded (with "__main__", children do not
+# re-run the main script: gunicorn's, manage.py). Missing ones are skipped.
+PRELOAD = [
+    "__main__",
+    "ipplan.lib.sandbox",
+    "tasks.parsing",
+    "docx",
+    "bs4",
+    "lxml.etree",
+    "openpyxl",
+    "python_calamine",
+]
 
 
 class LimitExceeded(Exception):
@@ -61,6 +72,13 @@ def _child(conn, func: Callable, args: tuple, kwargs: dict, memory_bytes: int | 
         conn.send(("crash", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
+
+
+def call_by_name(function: str, *args: Any) -> Any:
+    """``module.attribute(*args)``: lets the child import only the function's own module (a Django-free
+    parser, preloaded), not the caller's."""
+    module, attribute = function.rsplit(".", 1)
+    return getattr(importlib.import_module(module), attribute)(*args)
 
 
 def run_limited(

@@ -473,13 +473,6 @@ def check_path(path: str | Path, *, allowed: Collection[str], limits: Limits | N
 PARSE_FUNCTION = "tasks.parsing.parse_bytes"
 
 
-def _parse_in_child(function: str, data: bytes, name: str, known_agencies: list[str] | None):
-    import importlib
-
-    module, attribute = function.rsplit(".", 1)
-    return getattr(importlib.import_module(module), attribute)(data, name, known_agencies)
-
-
 def parse_in_sandbox(
     checked: CheckedUpload, *, known_agencies: Collection[str] | None = None, limits: Limits | None = None
 ):
@@ -494,7 +487,7 @@ def parse_in_sandbox(
     known = sorted(known_agencies) if known_agencies is not None else None
     try:
         return sandbox.run_limited(
-            _parse_in_child,
+            sandbox.call_by_name,
             PARSE_FUNCTION,
             checked.data,
             checked.parse_name,

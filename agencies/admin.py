@@ -8,6 +8,8 @@ from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ManyToManyWidget
 
+from ipplan.lib.uploads import GatedImportForm
+
 from .models import Agency, AgencyAlias, Liaison
 from .services import MergeError, merge_agencies
 
@@ -77,6 +79,7 @@ class MergeForm(forms.Form):
 @admin.register(Agency)
 class AgencyAdmin(ImportExportModelAdmin):
     resource_classes = [AgencyResource]
+    import_form_class = GatedImportForm  # the upload gate: size, kind by content, zip bombs
     list_display = ["name", "short_name", "jurisdiction", "kind", "is_group", "is_confirmed", "task_count"]
     ordering = ["jurisdiction", "name"]
     list_filter = ["is_confirmed", "jurisdiction", "kind", "is_group"]

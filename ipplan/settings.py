@@ -171,9 +171,22 @@ MEDIA_URL = "/media/"
 # Progress-report attachments: outside MEDIA_ROOT so they are served only through a permission check.
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 
-# Uploaded plan documents and attachments: refuse anything larger.
+# The upload gate (ipplan/lib/uploads.py), passed by every file that comes in: web uploads, import pages and
+# the import commands. Each file is refused past MAX_UPLOAD_BYTES while it streams in (the first handler keeps
+# no more than that, in memory or on disk); .docx/.xlsx packages past MAX_UNZIPPED_BYTES unpacked or
+# compressed more than MAX_ZIP_RATIO times (zip bombs); parsing runs in a child process killed after
+# PARSE_TIMEOUT_SECONDS or past PARSE_MAX_MEMORY_MB of address space (0: no memory limit).
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))
+MAX_UNZIPPED_BYTES = envint("MAX_UNZIPPED_BYTES", str(100 * 1024 * 1024))
+MAX_ZIP_RATIO = envint("MAX_ZIP_RATIO", "100")
+PARSE_TIMEOUT_SECONDS = envint("PARSE_TIMEOUT_SECONDS", "30")
+PARSE_MAX_MEMORY_MB = envint("PARSE_MAX_MEMORY_MB", "1024")
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+FILE_UPLOAD_HANDLERS = [
+    "ipplan.lib.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

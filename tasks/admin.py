@@ -5,9 +5,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin, ImportExportMixin
-from import_export.forms import ConfirmImportForm, ImportForm
+from import_export.forms import ConfirmImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from ipplan.lib.uploads import GatedImportForm
 from reminders.admin import TaskReminderInline, urge_tasks
 from reports.resources import TaskResource
 
@@ -187,7 +188,7 @@ class SectionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["plan", "parent"]
 
 
-class PlanImportForm(ImportForm):
+class PlanImportForm(GatedImportForm):
     plan = forms.ModelChoiceField(
         queryset=Plan.objects.all(), label=_("导入到计划"), help_text=_("任务分工表中的措施将导入到该计划。")
     )

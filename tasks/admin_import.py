@@ -6,7 +6,6 @@ import datetime
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect
@@ -17,13 +16,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency
-from ipplan.lib.uploads import check_upload
+from ipplan.lib.uploads import PLAN_KINDS, check_uploaded_file, parse_in_sandbox
 
 from .models import ImportDraft
 from .parsing import ParseError, parse_bytes
 from .services.importing import CREATE, build_preview, import_plan, sha256
 
-DOCUMENT_KINDS = {"text", "html", "docx"}
 DRAFT_LIFETIME = datetime.timedelta(days=1)
 
 
@@ -43,13 +41,10 @@ class UploadForm(forms.Form):
         upload = cleaned.get("file")
         if upload is None:
             return cleaned
-        data = upload.read()
-        check_upload(data, allowed=DOCUMENT_KINDS)
-        try:
-            cleaned["parsed"] = parse_bytes(data, upload.name)
-        except ParseError as exc:
-            raise ValidationError(str(exc)) from None
-        cleaned["data"] = data
+        checked = check_uploaded_file(upload, allowed=PLAN_KINDS)  # the upload gate: refusals in Chinese
+        cleaned["parsed"] = parse_in_sandbox(checked)
+        cleaned["data"] = checked.data
+        upload.name = checked.parse_name  # named for what it is: a .doc renamed .xls is kept as .doc
         return cleaned
 
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Liaison
 from agencies.roles import is_lead_bureau
-from ipplan.lib.uploads import check_upload
+from ipplan.lib.uploads import UploadRefused, check_uploaded_file
 from tasks.models import Attachment, ExtensionRequest, Indicator, IndicatorValue, ProgressUpdate, Task
 from tasks.status import Period, next_period, period_by_key, period_of, previous_period
 
@@ -101,26 +101,19 @@ class CheckedFile:
 
 
 def check_attachments(files: list[UploadedFile]) -> list[CheckedFile]:
-    """Validate attachments by size and by content (the extension is ignored) before anything is written."""
-    from django.conf import settings
-
+    """Pass each attachment through the upload gate (size, kind by content, zip bombs) before anything is
+    written."""
     if len(files) > MAX_ATTACHMENTS:
         raise ValidationError(_("每次最多上传 %(n)d 个附件。") % {"n": MAX_ATTACHMENTS})
     checked = []
     for upload in files:
-        if upload.size > settings.MAX_UPLOAD_BYTES:
-            limit = settings.MAX_UPLOAD_BYTES // (1024 * 1024)
-            raise ValidationError(
-                _("附件“%(name)s”超过 %(limit)d MB 上限。") % {"name": upload.name, "limit": limit}
-            )
-        data = upload.read()
         try:
-            kind = check_upload(data, allowed=ATTACHMENT_KINDS)
-        except ValidationError as error:
+            file = check_uploaded_file(upload, allowed=ATTACHMENT_KINDS)
+        except UploadRefused as error:
             raise ValidationError(
                 _("附件“%(name)s”:%(error)s") % {"name": upload.name, "error": " ".join(error.messages)}
             ) from None
-        checked.append(CheckedFile(upload=upload, data=data, kind=kind))
+        checked.append(CheckedFile(upload=upload, data=file.data, kind=file.kind))
     return checked
 
 

@@ -1,11 +1,9 @@
 """Import a plan document into the database (one transaction; re-running changes nothing)."""
 
-from pathlib import Path
-
 from django.core.management import BaseCommand, CommandError
 
-from tasks.parsing import ParseError
-from tasks.services.importing import import_file
+from ipplan.lib.uploads import PLAN_KINDS, UploadRefused, check_path, parse_in_sandbox
+from tasks.services.importing import import_plan
 
 
 class Command(BaseCommand):
@@ -17,14 +15,18 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="只显示将会导入的内容,不写入数据库")
 
     def handle(self, *args, file: str, jurisdiction: str | None = None, dry_run: bool = False, **options):
-        if not Path(file).is_file():
-            raise CommandError(f"文件不存在:{file}")
-        try:
-            result = import_file(file, jurisdiction=jurisdiction, dry_run=dry_run)
-        except ParseError as exc:
-            raise CommandError(str(exc)) from None
-        except OSError as exc:
-            raise CommandError(f"无法读取文件 {file}:{exc.strerror or exc}") from None
+        try:  # the upload gate, as for the admin's upload: size, kind by content, zip bombs, time limit
+            checked = check_path(file, allowed=PLAN_KINDS)
+            parsed = parse_in_sandbox(checked)
+        except UploadRefused as refusal:
+            raise CommandError(" ".join(refusal.messages)) from None
+        result = import_plan(
+            parsed=parsed,
+            data=checked.data,
+            source_name=checked.name,
+            jurisdiction=jurisdiction,
+            dry_run=dry_run,
+        )
         prefix = "(试运行,未写入)" if dry_run else ""
         self.stdout.write(prefix + result.summary())
         for name in result.agencies_created:

@@ -2,11 +2,10 @@
 
 import json
 import sys
-from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 
-from tasks.parsing import ParseError, parse_file
+from ipplan.lib.uploads import PLAN_KINDS, UploadRefused, check_path, parse_in_sandbox
 
 
 class Command(BaseCommand):
@@ -17,12 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="输出 JSON(UTF-8)")
 
     def handle(self, *args, file: str, json: bool = False, **options):
-        if not Path(file).is_file():
-            raise CommandError(f"文件不存在:{file}")
-        try:
-            plan = parse_file(file)
-        except (ParseError, OSError) as exc:
-            raise CommandError(_one_line(exc)) from None
+        try:  # the upload gate: size, kind by content, zip bombs, and the parse under a time limit
+            plan = parse_in_sandbox(check_path(file, allowed=PLAN_KINDS))
+        except UploadRefused as refusal:
+            raise CommandError(" ".join(" ".join(refusal.messages).split())) from None
         if json:
             sys.stdout.write(_dumps(plan.to_contract()) + "\n")
             return
@@ -38,10 +35,3 @@ class Command(BaseCommand):
 
 def _dumps(payload) -> str:
     return json.dumps(payload, ensure_ascii=False, indent=1)
-
-
-def _one_line(exc: Exception) -> str:
-    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    if isinstance(exc, OSError) and exc.filename:
-        text = f"无法读取文件 {exc.filename}:{text}"
-    return " ".join(text.split())

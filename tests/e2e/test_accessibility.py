@@ -252,7 +252,7 @@ def contrast(a: str, b: str) -> float:
 
 @pytest.mark.parametrize("large", [False, True], ids=["standard", "large-text"])
 def test_lights_contrast_with_the_page_and_links_in_text_are_underlined(
-    page, live_server, world, lead, large
+    page, live_server, axe_script, world, lead, large
 ):
     Preferences.objects.create(user=lead, large_text=large)
     log_in(page, live_server, "lead", PASSWORD)
@@ -279,6 +279,8 @@ def test_lights_contrast_with_the_page_and_links_in_text_are_underlined(
                  .map((a) => a.outerHTML)"""
         )
         assert plain == []
+        page.add_script_tag(path=str(axe_script))  # and the text contrast of 大字版 too
+        assert page.evaluate(AXE_RUN, AXE_TAGS) == []
 
 
 def hex_rgb(value: str) -> str:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 YELLOW_DAYS = 7  # "due soon": within a week
 
@@ -27,6 +28,16 @@ class Light(models.TextChoices):
 
 
 LIGHT_ORDER = {Light.RED: 0, Light.YELLOW: 1, Light.GREEN: 2, Light.GREY: 3}
+
+# What each light means, in words (a colour alone says nothing to a colour-blind reader or on a grey printout),
+# and the shape drawn for it: a warning triangle, a diamond, a circle, a square.
+LIGHT_MEANINGS = {
+    Light.RED: _("已逾期"),
+    Light.YELLOW: _("即将到期"),
+    Light.GREEN: _("正常"),
+    Light.GREY: _("已办结"),
+}
+LIGHT_SHAPES = {Light.RED: "triangle", Light.YELLOW: "diamond", Light.GREEN: "circle", Light.GREY: "square"}
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,25 @@ def light_expression(today: datetime.date, yellow_days: int = YELLOW_DAYS) -> Ca
         default=Value(Light.GREEN),
         output_field=models.CharField(),
     )
+
+
+def light_text(
+    *, light: str, attention_date: datetime.date | None, is_ongoing: bool, today: datetime.date
+) -> str:
+    """The words shown next to a task's light: 已逾期 N 天, N 天内到期 (待报送 for an ongoing task's report),
+    正常, 已办结."""
+    light = Light(light)
+    if light == Light.RED and attention_date is not None:
+        days = (today - attention_date).days
+        return ngettext("已逾期 %(n)d 天", "已逾期 %(n)d 天", days) % {"n": days}
+    if light == Light.YELLOW and attention_date is not None:
+        if is_ongoing:
+            return str(_("待报送"))
+        days = (attention_date - today).days
+        if days <= 0:
+            return str(_("今天到期"))
+        return ngettext("%(n)d 天内到期", "%(n)d 天内到期", days) % {"n": days}
+    return str(LIGHT_MEANINGS[light])
 
 
 def light_for(

@@ -1,7 +1,6 @@
 """Forms validate input shape only; the rules (who, when, which state) live in workspace/services.py."""
 
 from django import forms
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Liaison
@@ -28,9 +27,8 @@ class ProgressForm(forms.Form):
     )
     percent = forms.IntegerField(
         label=_("完成进度(%)"),
-        min_value=0,
+        min_value=0,  # adds its own validator: a second one would print the same error twice
         max_value=100,
-        validators=[MinValueValidator(0), MaxValueValidator(100)],
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     status = forms.ChoiceField(
@@ -50,7 +48,13 @@ class ProgressForm(forms.Form):
     )
 
 
+# Several forms share a page (the task page has four), so each gets a prefix: field ids stay unique and a
+# label's ``for`` finds its own field.
+
+
 class ExtensionForm(forms.Form):
+    prefix = "extension"
+
     requested_due_date = forms.DateField(label=_("申请延至"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("延期理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
@@ -69,11 +73,15 @@ class DecisionForm(forms.Form):
 
 
 class DueDateForm(forms.Form):
+    prefix = "due"
+
     due_date = forms.DateField(label=_("新的截止日期"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("调整原因"), max_length=500)
 
 
 class ReassignForm(forms.Form):
+    prefix = "reassign"
+
     agency = forms.ModelChoiceField(label=_("改由单位承办"), queryset=Agency.objects.none())
     reason = forms.CharField(label=_("调整原因"), max_length=500)
 
@@ -108,3 +116,13 @@ class DigestPreferenceForm(forms.Form):
 
     def choices(self) -> list[tuple[Liaison, str]]:
         return [(liaison, self.cleaned_data[f"digest_{liaison.pk}"]) for liaison in self.liaisons]
+
+
+class DisplayForm(forms.Form):
+    """大字版 (长辈模式) on or off; remembered per user."""
+
+    large_text = forms.BooleanField(
+        label=_("大字版(长辈模式)"),
+        required=False,
+        help_text=_("更大的文字和按钮、更强的对比度。在任何电脑或手机上登录都会保持。"),
+    )

@@ -18,4 +18,5 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("review/", views.review_queue, name="review_queue"),
     path("profile/", views.profile, name="profile"),
+    path("profile/display/", views.set_display, name="set_display"),
 ]

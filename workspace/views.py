@@ -11,6 +11,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,10 +21,11 @@ from reminders.selectors import missing_holiday_years
 from tasks.filters import TaskFilter
 from tasks.models import Plan, Task
 
-from . import selectors, services
+from . import display, selectors, services
 from .forms import (
     DecisionForm,
     DigestPreferenceForm,
+    DisplayForm,
     DueDateForm,
     ExtensionForm,
     IndicatorValueForm,
@@ -364,4 +366,24 @@ def profile(request: HttpRequest) -> HttpResponse:
         changed = services.set_digest_frequencies(form.choices())
         messages.success(request, _("提醒设置已保存。") if changed else _("提醒设置未改变。"))
         return redirect("workspace:profile")
-    return render(request, "workspace/profile.html", {"form": form, "liaisons": liaisons})
+    display_form = DisplayForm(initial={"large_text": display.large_text(request)})
+    return render(
+        request,
+        "workspace/profile.html",
+        {"form": form, "liaisons": liaisons, "display_form": display_form},
+    )
+
+
+@login_required
+@require_POST
+def set_display(request: HttpRequest) -> HttpResponse:
+    """大字版 on or off (from 我的设置 or the navigation), then back to the page the user was on."""
+    form = DisplayForm(request.POST)
+    form.is_valid()  # an unchecked box is simply "off"
+    enabled = bool(form.cleaned_data.get("large_text"))
+    display.set_large_text(request=request, enabled=enabled)
+    messages.success(request, _("已切换到大字版。") if enabled else _("已切换到标准版。"))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("workspace:profile")
+    return redirect(target)

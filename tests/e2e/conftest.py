@@ -4,12 +4,20 @@ Skipped only when Chromium is absent outside CI; in CI (`CI=true`) a missing bro
 Screenshots of the main pages land in var/screenshots/.
 """
 
+import datetime
 import os
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from tasks.models import Attachment, ExtensionRequest, Indicator, Measure, Task
+from workspace import services
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(settings.VAR_DIR) / "screenshots"
@@ -81,3 +89,135 @@ def log_in(page, live_server, username: str, password: str, *, admin: bool = Fal
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
     page.click("[type=submit]")
+
+
+# Accessibility checks --------------------------------------------------------------------------------------
+
+AXE_DIR = Path(settings.VAR_DIR) / "node"
+AXE_SCRIPT = AXE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+AXE_PACKAGE = "axe-core@4"
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe-core from the npm registry, installed once under var/node (a fresh clone fetches it here).
+
+    Outside CI a machine without npm or network skips the axe checks; in CI (`CI=true`) that is a failure."""
+    if not AXE_SCRIPT.exists():
+        npm = shutil.which("npm")
+        problem = "npm is not installed (apt-get install npm)" if npm is None else None
+        if npm is not None:
+            AXE_DIR.mkdir(parents=True, exist_ok=True)
+            command = [
+                npm,
+                "install",
+                "--prefix",
+                str(AXE_DIR),
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                AXE_PACKAGE,
+            ]
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+            except subprocess.TimeoutExpired:
+                problem = f"{' '.join(command)} timed out"
+            else:
+                if done.returncode != 0 or not AXE_SCRIPT.exists():
+                    problem = f"{' '.join(command)} failed: {done.stderr[-2000:]}"
+        if problem:
+            if os.environ.get("CI"):
+                pytest.fail(f"axe-core is required in CI: {problem}")
+            pytest.skip(f"axe-core unavailable: {problem}")
+    return AXE_SCRIPT
+
+
+@dataclass
+class World:
+    """A small plan in every state a page can show: an overdue task, one due in three days with a pending
+    extension request, one asking to close with an attachment, one done, an ongoing one, an indicator."""
+
+    overdue: Task
+    due_soon: Task
+    asking_to_close: Task
+    done: Task
+    ongoing: Task
+    support: Task
+    extension: ExtensionRequest
+    attachment: Attachment
+    indicator: Indicator
+
+
+@pytest.fixture
+def world(plan, measure, finance, science, alice, bob, lead, leader) -> World:
+    """Real time, as the browser's cookies expire by the wall clock."""
+    today = timezone.localdate()
+    section = measure.section
+
+    def task(number: str, text: str, agency, **fields) -> Task:
+        item = Measure.objects.create(
+            plan=plan, section=section, number=number, text=text, position=int(number)
+        )
+        return Task.objects.create(measure=item, agency=agency, role=Task.Role.LEAD, **fields)
+
+    overdue = Task.objects.create(
+        measure=measure, agency=finance, role=Task.Role.LEAD, due_date=today - datetime.timedelta(days=3)
+    )
+    support = Task.objects.create(
+        measure=measure, agency=science, role=Task.Role.SUPPORT, due_date=today + datetime.timedelta(days=60)
+    )
+    due_soon = task(
+        "3", "开展知识产权质押融资入园惠企行动。", finance, due_date=today + datetime.timedelta(days=3)
+    )
+    asking = task("4", "建设知识产权保护工作站。", finance, due_date=today + datetime.timedelta(days=40))
+    done = task("5", "完善知识产权纠纷多元化解机制。", finance, due_date=today + datetime.timedelta(days=90))
+    ongoing = task(
+        "6",
+        "持续开展知识产权执法“铁拳”行动。",
+        science,
+        is_ongoing=True,
+        next_report_due=today + datetime.timedelta(days=5),
+    )
+    pdf = SimpleUploadedFile(
+        "工作站建设方案.pdf", b"%PDF-1.4\n% ipplan test\n", content_type="application/pdf"
+    )
+    update = services.submit_progress(
+        task=asking,
+        user=alice,
+        text="工作站已挂牌运行,聘请专家 12 名。",
+        percent=100,
+        status=Task.Status.COMPLETION_REQUESTED,
+        files=[pdf],
+        today=today,
+    )
+    services.submit_progress(
+        task=done,
+        user=alice,
+        text="多元化解机制已建立。",
+        percent=100,
+        status=Task.Status.COMPLETION_REQUESTED,
+    )
+    services.approve_completion(task=done, user=lead, reason="材料齐全。")
+    services.acknowledge(task=due_soon, user=alice)
+    extension = services.request_extension(
+        task=due_soon,
+        user=alice,
+        requested_due_date=today + datetime.timedelta(days=60),
+        reason="需等待市级质押融资政策出台后衔接。",
+        today=today,
+    )
+    indicator = Indicator.objects.create(
+        plan=plan, name="知识产权质押融资金额", unit="亿元", baseline="1.2", target="3", agency=finance
+    )
+    services.report_indicator_value(indicator=indicator, user=alice, year=today.year - 1, value="1.8")
+    return World(
+        overdue=overdue,
+        due_soon=due_soon,
+        asking_to_close=asking,
+        done=done,
+        ongoing=ongoing,
+        support=support,
+        extension=extension,
+        attachment=update.attachments.get(),
+        indicator=indicator,
+    )

@@ -10,7 +10,7 @@ from agencies.models import Agency
 
 def change_due(client, task, date="2022-06-30", reason="市里统一调整时限"):
     return client.post(
-        reverse("workspace:change_due_date", args=[task.pk]), {"due_date": date, "reason": reason}
+        reverse("workspace:change_due_date", args=[task.pk]), {"due-due_date": date, "due-reason": reason}
     )
 
 
@@ -49,7 +49,7 @@ def test_reassigning_moves_the_task_and_asks_for_a_new_acknowledgement(
     finance_task.save()
     client.force_login(lead)
     url = reverse("workspace:reassign", args=[finance_task.pk])
-    client.post(url, {"agency": market.pk, "reason": "职能调整"})
+    client.post(url, {"reassign-agency": market.pk, "reassign-reason": "职能调整"})
     finance_task.refresh_from_db()
     assert finance_task.agency == market
     assert finance_task.acknowledged_at is None
@@ -64,7 +64,8 @@ def test_reassigning_to_an_agency_already_on_the_measure_is_refused(
 ):
     client.force_login(lead)
     client.post(
-        reverse("workspace:reassign", args=[finance_task.pk]), {"agency": science.pk, "reason": "调整"}
+        reverse("workspace:reassign", args=[finance_task.pk]),
+        {"reassign-agency": science.pk, "reassign-reason": "调整"},
     )
     finance_task.refresh_from_db()
     assert finance_task.agency.name == "区金融局"
@@ -74,5 +75,5 @@ def test_reassigning_to_an_agency_already_on_the_measure_is_refused(
 def test_others_cannot_reassign(client, request, market, finance_task, actor, status):
     client.force_login(request.getfixturevalue(actor))
     url = reverse("workspace:reassign", args=[finance_task.pk])
-    assert client.post(url, {"agency": market.pk, "reason": "调整"}).status_code == status
+    assert client.post(url, {"reassign-agency": market.pk, "reassign-reason": "调整"}).status_code == status
     assert Agency.objects.get(tasks=finance_task).name == "区金融局"

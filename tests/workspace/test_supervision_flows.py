@@ -52,7 +52,8 @@ def test_acknowledging_needs_post(client, alice, finance_task):
 
 def ask_extension(client, task, date="2022-03-31", reason="需等待市级评议办法出台后衔接。"):
     return client.post(
-        reverse("workspace:request_extension", args=[task.pk]), {"requested_due_date": date, "reason": reason}
+        reverse("workspace:request_extension", args=[task.pk]),
+        {"extension-requested_due_date": date, "extension-reason": reason},
     )
 
 

@@ -1,21 +1,78 @@
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
-from tasks.status import Light
+from tasks.status import LIGHT_MEANINGS, LIGHT_SHAPES, YELLOW_DAYS, Light, light_text
+from workspace import display
 
 register = template.Library()
 
 
+SHAPES = {
+    "triangle": '<path d="M8 1 15.5 14.5H.5z"/>',
+    "diamond": '<path d="M8 .5 15.5 8 8 15.5.5 8z"/>',
+    "circle": '<circle cx="8" cy="8" r="7"/>',
+    "square": '<rect x="1.5" y="1.5" width="13" height="13"/>',
+}
+
+
+def _light_html(value: str, text: str):
+    """A light: its shape (an SVG, so it survives forced-colours mode and black-and-white print) and its
+    meaning in words. The shape is decoration; the words carry the status."""
+    try:
+        shape = SHAPES[LIGHT_SHAPES[Light(value)]]
+    except ValueError:
+        value, shape = "grey", SHAPES["square"]
+    return format_html(
+        '<span class="light light-{}"><svg class="light-shape" viewBox="0 0 16 16" aria-hidden="true" '
+        'focusable="false">{}</svg><span class="light-text">{}</span></span>',
+        value,
+        mark_safe(shape),  # a constant from SHAPES
+        text,
+    )
+
+
 @register.simple_tag
 def light(value: str):
-    """The coloured dot for a light value, labelled for screen readers."""
+    """A light with its general meaning (已逾期, 即将到期, 正常, 已办结): legends, chips, counts."""
     try:
-        label = Light(value).label
+        text = LIGHT_MEANINGS[Light(value)]
     except ValueError:
-        value, label = "grey", ""
-    return format_html(
-        '<span class="light light-{}" title="{}" role="img" aria-label="{}"></span>', value, label, label
-    )
+        text = ""
+    return _light_html(value, text)
+
+
+@register.simple_tag(takes_context=True)
+def task_light(context, task):
+    """A task's light with what it means for this task: 已逾期 N 天, N 天内到期, 待报送, 正常, 已办结.
+    ``task`` carries ``light`` and ``attention_date`` from ``with_light()``, or is computed in memory."""
+    today = context.get("today") or timezone.localdate()
+    value = getattr(task, "light", None) or task.get_light(today)
+    attention_date = getattr(task, "attention_date", None) or task.get_attention_date()
+    text = light_text(light=value, attention_date=attention_date, is_ongoing=task.is_ongoing, today=today)
+    return _light_html(value, text)
+
+
+@register.simple_tag
+def light_meaning(value: str) -> str:
+    """The words for a light value alone (for text alternatives such as the dashboard bar's label)."""
+    try:
+        return str(LIGHT_MEANINGS[Light(value)])
+    except ValueError:
+        return ""
+
+
+@register.simple_tag
+def yellow_days() -> int:
+    return YELLOW_DAYS
+
+
+@register.simple_tag(takes_context=True)
+def large_text(context) -> bool:
+    """Whether the user chose 大字版 (base.html puts a class on <html>)."""
+    request = context.get("request")
+    return request is not None and display.large_text(request)
 
 
 @register.simple_tag(takes_context=True)

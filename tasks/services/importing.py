@@ -75,6 +75,42 @@ class Collective:
 NameDecision = Agency | str | Collective
 
 
+class DecisionDataError(ValueError):
+    """Decisions given as data (a JSON file) that cannot be used; the message is Chinese, for the user."""
+
+
+def name_decisions_from_data(names: Mapping[str, object], *, jurisdiction: str) -> dict[str, NameDecision]:
+    """The ``names`` part of the preview's decisions (``ImportDraft.decisions``) as ``import_plan`` takes them:
+    ``{"区数据局": {"kind": "agency", "agency": 17}, "单位": {"kind": "ignore"},
+    "各区、县（市）": {"kind": "collective", "members": [3, 4]}, "区档案馆": {"kind": "create"}}``.
+    An agency may also be given by its name in the jurisdiction (handy on the command line)."""
+    resolver = AgencyResolver(jurisdiction)
+
+    def agency(ref) -> Agency:
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            found = Agency.objects.filter(pk=ref).first()
+        elif isinstance(ref, str):
+            found = resolver.resolve(ref).agency
+        else:
+            found = None
+        if found is None:
+            raise DecisionDataError(f"找不到单位“{ref}”。")
+        return found
+
+    chosen: dict[str, NameDecision] = {}
+    for name, data in names.items():
+        kind = data.get("kind") if isinstance(data, Mapping) else data
+        if kind == "agency":
+            chosen[name] = agency(data.get("agency"))
+        elif kind == "collective":
+            chosen[name] = Collective(members=[agency(ref) for ref in data.get("members", ())])
+        elif kind in (CREATE, IGNORE):
+            chosen[name] = kind
+        else:
+            raise DecisionDataError(f"无法识别对“{name}”的处理方式:{kind}")
+    return chosen
+
+
 @dataclass(frozen=True)
 class PlanMatch:
     """Is a parsed plan one we already have? ``kind`` "same" (identical normalised content or the very same
@@ -101,7 +137,7 @@ def fingerprint(parsed: ParsedPlan) -> str:
 
 
 def find_existing_plan(
-    parsed: ParsedPlan, *, jurisdiction: str | None = None, digest: str | None = None
+    parsed: ParsedPlan, jurisdiction: str | None = None, digest: str | None = None
 ) -> PlanMatch:
     """Recognise a plan by content, never by title or 行政区划 (the same page can be detected with another one).
 

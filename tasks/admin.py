@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -115,7 +116,7 @@ class PlanAdmin(admin.ModelAdmin):
     ]
     list_filter = ["jurisdiction", "is_active", "reporting_cycle"]
     search_fields = ["title", "doc_number", "issuer"]
-    readonly_fields = ["source_sha256", "imported_at", "imported_by"]
+    readonly_fields = ["source_sha256", "imported_at", "imported_by", "revision_history"]
     autocomplete_fields = ["parent"]
     inlines = [MeasureInline, IndicatorInline]
     fieldsets = [
@@ -149,7 +150,15 @@ class PlanAdmin(admin.ModelAdmin):
             _("来源"),
             {"fields": ["source_file", "source_name", "source_sha256", "imported_at", "imported_by"]},
         ),
+        (_("修订记录"), {"fields": ["revision_history"]}),
     ]
+
+    @admin.display(description=_("每次导入的文件、确认人和变更"))
+    def revision_history(self, plan: Plan) -> str:
+        if plan.pk is None:
+            return "—"
+        revisions = plan.revisions.select_related("created_by").order_by("-number")
+        return render_to_string("admin/tasks/plan/revisions.html", {"revisions": revisions})
 
     def get_urls(self):
         from django.urls import path

@@ -286,3 +286,34 @@ def test_unknown_names_stay_unconfirmed_agencies_in_the_diff(catalogue):
         ("区科技局", "support", False),
     ]
     assert not Agency.objects.filter(name="区数据局").exists(), "a diff only reads"
+
+
+def test_the_diff_template_renders_a_diff_and_its_stored_dict_alike(catalogue):
+    from django.template.loader import render_to_string
+
+    plan = import_text(document(ITEMS)).plan
+    items = list(ITEMS)
+    items[0] = (ITEMS[0][0], "区金融局牵头,区商务局按职责分工负责;2021年9月底前完成")
+    diff = plan_diff(parse_text(document(items[:2] + items[3:])), plan)
+    live = render_to_string("admin/tasks/import_diff.html", {"diff": diff})
+    stored = render_to_string("admin/tasks/import_diff.html", {"diff": diff.to_dict()})
+    assert live == stored
+    for expected in (
+        "移除 <strong>1</strong> 条",
+        "区商务局(配合)",
+        "2021年9月底前完成(2021-09-30)",
+        "5 → 4",
+    ):
+        assert expected in live
+    assert "建立专利快速预审机制" in live and "已有进展" not in live
+
+
+def test_the_plan_admin_page_shows_the_revision_history(catalogue, client, superuser):
+    plan = import_text(document(ITEMS)).plan
+    import_text(document(ITEMS[:2] + ITEMS[3:]), name="要点(修订).txt")
+    client.force_login(superuser)
+    page = client.get(f"/admin/tasks/plan/{plan.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "修订记录" in text and "第2版" in text and "要点(修订).txt" in text and "首次导入" in text
+    assert "重新编号 3" in text and "4 → 3" in text

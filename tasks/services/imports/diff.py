@@ -6,7 +6,7 @@ The same ``PlanDiff`` is shown by the preview (``admin/tasks/import_diff.html``)
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 ROLE_LABELS = {"lead": "牵头", "support": "配合", "responsible": "负责"}
@@ -90,12 +90,31 @@ class PlanDiff:
         return len(self.added) + len(self.removed) + len(self.changed) + len(moved)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able, for ``--json``, the stored revision history and the preview."""
-        data = asdict(self)
-        for change, raw in zip(self.changed, data["changed"], strict=True):
-            raw["reworded"] = change.reworded
-        data["is_empty"] = self.is_empty
-        return data
+        """JSON-able, for ``--json``, the stored revision history and the preview (written out by hand:
+        ``dataclasses.asdict`` deep-copies and is slow on a 500-item plan)."""
+        return {
+            "plan_id": self.plan_id,
+            "plan_title": self.plan_title,
+            "added": [_measure(m) for m in self.added],
+            "removed": [_measure(m) for m in self.removed],
+            "changed": [
+                {
+                    "number": c.number,
+                    "old_number": c.old_number,
+                    "score": c.score,
+                    "text": _change(c.text),
+                    "agencies": _change(c.agencies, lambda roles: [_role(r) for r in roles]),
+                    "deadline": _change(c.deadline),
+                    "reworded": c.reworded,
+                }
+                for c in self.changed
+            ],
+            "renumbered": [
+                {"old_number": r.old_number, "number": r.number, "text": r.text} for r in self.renumbered
+            ],
+            "unchanged_count": self.unchanged_count,
+            "is_empty": self.is_empty,
+        }
 
     def summary(self) -> str:
         if self.is_empty:
@@ -133,6 +152,29 @@ class PlanDiff:
         for renumbering in self.renumbered:
             out.append(f"# 编号 {renumbering.old_number} → {renumbering.number}. {_short(renumbering.text)}")
         return out
+
+
+def _role(role: AgencyRole) -> dict[str, Any]:
+    return {
+        "name": role.name,
+        "role": role.role,
+        "is_new": role.is_new,
+        "needs_resolution": role.needs_resolution,
+    }
+
+
+def _measure(measure: MeasureSummary) -> dict[str, Any]:
+    return {
+        "number": measure.number,
+        "text": measure.text,
+        "agencies": [_role(r) for r in measure.agencies],
+        "deadline": measure.deadline,
+        "has_history": measure.has_history,
+    }
+
+
+def _change(change: Change | None, convert=lambda value: value) -> dict[str, Any] | None:
+    return {"before": convert(change.before), "after": convert(change.after)} if change else None
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -260,7 +260,16 @@ class TaskAdmin(ExportActionMixin, SimpleHistoryAdmin):
         "status",
         "overdue_flag",
     ]
-    list_filter = ["measure__plan", "status", "role", OverdueFilter, "is_ongoing", "agency__jurisdiction"]
+    list_filter = [
+        "measure__plan",
+        "status",
+        "role",
+        OverdueFilter,
+        "is_ongoing",
+        "agency__jurisdiction",
+        "needs_resolution",
+        "dropped_from_plan",
+    ]
     search_fields = ["measure__text", "measure__number", "agency__name", "agency__aliases__name"]
     autocomplete_fields = ["measure", "agency"]
     list_select_related = ["measure__plan", "agency"]
@@ -272,6 +281,7 @@ class TaskAdmin(ExportActionMixin, SimpleHistoryAdmin):
         "acknowledged_by",
         "completed_at",
         "last_reported_at",
+        "collective",
     ]
     inlines = [ProgressUpdateInline, ExtensionRequestInline, TaskReminderInline]
     actions = [urge_tasks]

@@ -309,6 +309,17 @@ class _Assignments:
         self.resolver.add(agency)
         return agency
 
+    def apply_collectives(self, parsed: ParsedPlan) -> bool:
+        """Write the collective decisions for names in the plan before tasks are synced (their members'
+        existing tasks fan out now, so the caller reads tasks afterwards). True if any was applied."""
+        named = {a.agency for m in parsed.required_measures for a in m.assignments}
+        applied = False
+        for name, decision in self.decisions.items():
+            if isinstance(decision, Collective) and name in named:
+                self._collective(name, decision)
+                applied = True
+        return applied
+
     def _collective(self, name: str, decision: Collective) -> Agency | None:
         match = self.resolver.resolve(name)
         group = match.agency if match.resolved else None
@@ -675,6 +686,8 @@ def _import(
     assign = _Assignments(
         resolver=resolver, decisions=decisions, jurisdiction=jurisdiction, write=True, result=result
     )
+    if assign.apply_collectives(parsed):  # members got the groups' existing tasks: read them again
+        tasks = _tasks_by_measure([m for m, _p, _s in alignment.pairs])
 
     # Removed measures first, then numbers moved through a temporary value: a live number is unique per plan.
     now = timezone.now()

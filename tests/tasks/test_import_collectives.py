@@ -172,3 +172,17 @@ def test_the_agency_admin_fans_a_group_out_when_members_are_added(streets, clien
     assert response.status_code == 302, response.content.decode()[:2000]
     names = set(Task.objects.filter(measure__plan=plan).values_list("agency__name", flat=True))
     assert names == {a.name for a in streets}
+
+
+def test_naming_members_in_a_revision_passes_the_flagged_task_on(streets):
+    plan = import_plan(parsed=parse_text(STREETS), jurisdiction="东丽区").plan
+    placeholder = Task.objects.get(measure__plan=plan)
+    result = import_plan(
+        parsed=parse_text(STREETS),
+        revision_of=plan,
+        decisions={"各街道办": Collective(members=streets[:2])},
+    )
+    tasks = Task.objects.filter(measure__plan=plan)
+    assert set(tasks.values_list("agency__name", flat=True)) == {"张贵庄街道办事处", "丰年村街道办事处"}
+    assert tasks.filter(pk=placeholder.pk, needs_resolution=False).exists()
+    assert not result.unchanged and result.diff.changed[0].agencies.before[0].needs_resolution

@@ -373,6 +373,17 @@ def _deadline_label(text: str, date: datetime.date | None, ongoing: bool) -> str
     return text or (date.isoformat() if date else ("持续推进" if ongoing else ""))
 
 
+def _parsed_deadline_label(parsed_measure: ParsedMeasure) -> str:
+    deadline = parsed_measure.deadline
+    if deadline is None:
+        return ""
+    return _deadline_label(deadline.text, deadline.date, bool(deadline.ongoing))
+
+
+def _stored_deadline_label(measure: Measure) -> str:
+    return _deadline_label(measure.raw_deadline, measure.deadline_date, measure.is_ongoing)
+
+
 def _parsed_deadline(parsed_measure: ParsedMeasure) -> tuple:
     deadline = parsed_measure.deadline
     if deadline is None:
@@ -385,17 +396,12 @@ def _build_diff(
 ) -> PlanDiff:
     diff = PlanDiff(plan_id=plan.pk if plan else None, plan_title=plan.title if plan else "")
     for parsed_measure in alignment.added:
-        deadline = parsed_measure.deadline
         diff.added.append(
             MeasureSummary(
                 number=parsed_measure.number,
                 text=parsed_measure.text,
                 agencies=sorted_roles(w.as_role() for w in assignments.wanted(parsed_measure).values()),
-                deadline=_deadline_label(
-                    deadline.text if deadline else "",
-                    deadline.date if deadline else None,
-                    bool(deadline and deadline.ongoing),
-                ),
+                deadline=_parsed_deadline_label(parsed_measure),
             )
         )
     with_history = _with_history([task for m in alignment.removed for task in tasks.get(m.pk, [])])
@@ -409,7 +415,7 @@ def _build_diff(
                     for t in tasks.get(measure.pk, [])
                     if not t.dropped_from_plan
                 ),
-                deadline=_deadline_label(measure.raw_deadline, measure.deadline_date, measure.is_ongoing),
+                deadline=_stored_deadline_label(measure),
                 has_history=any(t.pk in with_history for t in tasks.get(measure.pk, [])),
             )
         )
@@ -430,13 +436,7 @@ def _build_diff(
             )
         deadline = None
         if (measure.deadline_date, measure.is_ongoing, measure.is_yearly) != _parsed_deadline(parsed_measure):
-            new = parsed_measure.deadline
-            deadline = Change(
-                _deadline_label(measure.raw_deadline, measure.deadline_date, measure.is_ongoing),
-                _deadline_label(
-                    new.text if new else "", new.date if new else None, bool(new and new.ongoing)
-                ),
-            )
+            deadline = Change(_stored_deadline_label(measure), _parsed_deadline_label(parsed_measure))
         if text or agencies or deadline:
             diff.changed.append(
                 MeasureChange(

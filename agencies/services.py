@@ -40,6 +40,7 @@ def merge_agencies(*, source: Agency, target: Agency) -> dict[str, int]:
             task.save(update_fields=["agency", "updated_at"])
             moved["tasks"] += 1
     Indicator.objects.filter(agency=source).update(agency=target)
+    Task.objects.filter(collective=source).update(collective=target)  # tasks that came through a merged group
 
     existing_aliases = set(target.aliases.values_list("name", flat=True)) | {target.name}
     for alias in source.aliases.all():

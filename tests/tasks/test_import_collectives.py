@@ -186,3 +186,15 @@ def test_naming_members_in_a_revision_passes_the_flagged_task_on(streets):
     assert set(tasks.values_list("agency__name", flat=True)) == {"张贵庄街道办事处", "丰年村街道办事处"}
     assert tasks.filter(pk=placeholder.pk, needs_resolution=False).exists()
     assert not result.unchanged and result.diff.changed[0].agencies.before[0].needs_resolution
+
+
+def test_merging_a_collective_keeps_where_its_tasks_came_from(streets):
+    from agencies.services import merge_agencies
+
+    group = Agency.objects.get(jurisdiction="东丽区", name="各街道办")
+    set_collective_members(group=group, members=streets[:2])
+    plan = import_plan(parsed=parse_text(STREETS), jurisdiction="东丽区").plan
+    spelled = Agency.objects.create(jurisdiction="东丽区", name="各街道办事处", is_group=True)
+    merge_agencies(source=group, target=spelled)
+    assert set(Task.objects.filter(measure__plan=plan).values_list("collective", flat=True)) == {spelled.pk}
+    assert set(spelled.members.all()) == set(streets[:2])

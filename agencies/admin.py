@@ -11,7 +11,7 @@ from import_export.widgets import ManyToManyWidget
 from ipplan.lib.uploads import GatedImportForm
 
 from .models import Agency, AgencyAlias, Liaison
-from .services import MergeError, merge_agencies
+from .services import MergeError, fan_out_collective, merge_agencies
 
 
 class AgencyResource(resources.ModelResource):
@@ -95,6 +95,19 @@ class AgencyAdmin(ImportExportModelAdmin):
     @admin.display(description=_("任务数"), ordering="task_total")
     def task_count(self, agency: Agency) -> int:
         return agency.task_total
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        group = form.instance
+        if group.is_group:  # members named or added: the group's tasks reach them too
+            given = fan_out_collective(group=group)
+            if given:
+                self.message_user(
+                    request,
+                    _("已将“%(group)s”的任务分派给成员单位,共 %(n)d 项。")
+                    % {"group": group.name, "n": given},
+                    messages.SUCCESS,
+                )
 
     @admin.action(description=_("确认所选单位"), permissions=["change"])
     def confirm(self, request, queryset):

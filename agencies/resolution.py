@@ -85,6 +85,10 @@ class AgencyResolver:
             self._members[group.pk] = list(group.members.all())
         return self._members[group.pk]
 
+    def forget_members(self, group: Agency) -> None:
+        """The group's members changed: load them again when next asked."""
+        self._members.pop(group.pk, None)
+
     def add(self, agency: Agency) -> None:
         """Make an agency created during an import resolvable for the rest of it."""
         self.agencies[agency.pk] = agency

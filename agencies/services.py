@@ -1,6 +1,10 @@
 """Writes to the agency catalogue."""
 
+from collections import defaultdict
+from collections.abc import Iterable
+
 from django.db import transaction
+from django.db.models import Q
 
 from .models import Agency, AgencyAlias, Liaison
 
@@ -36,6 +40,7 @@ def merge_agencies(*, source: Agency, target: Agency) -> dict[str, int]:
             task.save(update_fields=["agency", "updated_at"])
             moved["tasks"] += 1
     Indicator.objects.filter(agency=source).update(agency=target)
+    Task.objects.filter(collective=source).update(collective=target)  # tasks that came through a merged group
 
     existing_aliases = set(target.aliases.values_list("name", flat=True)) | {target.name}
     for alias in source.aliases.all():
@@ -67,3 +72,70 @@ def merge_agencies(*, source: Agency, target: Agency) -> dict[str, int]:
         target.save(update_fields=["is_confirmed", "updated_at"])
     source.delete()
     return moved
+
+
+@transaction.atomic
+def set_collective_members(*, group: Agency, members: Iterable[Agency]) -> int:
+    """Make ``group`` a collective subject (各区、县（市）) with these members, remembered for the jurisdiction's
+    later plans, and fan the tasks it already holds out to them. Returns the number of tasks given to members."""
+    if not group.is_group or group.kind != Agency.Kind.GROUP or not group.is_confirmed:
+        group.is_group, group.kind, group.is_confirmed = True, Agency.Kind.GROUP, True
+        group.save(update_fields=["is_group", "kind", "is_confirmed", "updated_at"])
+    group.members.add(*[member for member in members if member.pk != group.pk])
+    return fan_out_collective(group=group)
+
+
+@transaction.atomic
+def fan_out_collective(*, group: Agency) -> int:
+    """Give every member of ``group`` a task on each measure assigned to the group, as the import does.
+
+    Called after the group's members change (the agency admin, a collective decision in an import). A task
+    held by the group itself while it had no members (flagged ``needs_resolution``) passes to the first member
+    lacking one, so its history stays on a live task. Returns the number of tasks given to members.
+    """
+    from simple_history.utils import bulk_create_with_history
+
+    from tasks.models import Task
+
+    members = [member for member in group.members.order_by("name") if member.pk != group.pk]
+    if not members:
+        return 0
+    by_measure: dict[int, list[Task]] = defaultdict(list)
+    for task in Task.objects.filter(Q(agency=group) | Q(collective=group)).order_by("pk"):
+        by_measure[task.measure_id].append(task)
+    present = set(Task.objects.filter(measure_id__in=by_measure).values_list("measure_id", "agency_id"))
+    created: list[Task] = []
+    moved = 0
+    for measure_id, group_tasks in by_measure.items():
+        template = group_tasks[0]
+        placeholder = next((task for task in group_tasks if task.agency_id == group.pk), None)
+        for member in members:
+            if (measure_id, member.pk) in present:
+                continue
+            present.add((measure_id, member.pk))
+            if placeholder is not None:
+                placeholder.agency, placeholder.collective, placeholder.needs_resolution = (
+                    member,
+                    group,
+                    False,
+                )
+                placeholder.save(update_fields=["agency", "collective", "needs_resolution", "updated_at"])
+                placeholder = None
+                moved += 1
+                continue
+            created.append(
+                Task(
+                    measure_id=measure_id,
+                    agency=member,
+                    collective=group,
+                    role=template.role,
+                    due_date=template.original_due_date or template.due_date,
+                    due_date_inferred=template.due_date_inferred,
+                    is_ongoing=template.is_ongoing,
+                    next_report_due=template.next_report_due,
+                )
+            )
+        if placeholder is not None and not placeholder.has_history():
+            placeholder.delete()  # every member already had a task of its own on this measure
+    bulk_create_with_history(created, Task, batch_size=500)
+    return moved + len(created)

@@ -32,7 +32,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from agencies.models import Liaison
+from agencies.models import Agency, Liaison
 from agencies.roles import LEAD_BUREAU_GROUP
 from ipplan.lib.emails import EMAIL_LANGUAGE, build_message, render_parts, task_url
 from tasks.models import Task
@@ -386,10 +386,18 @@ def compute_reminders(day: datetime.date, *, calendar: WorkingCalendar | None = 
     return emails
 
 
+def _memberless_group(path: str = "") -> Q:
+    """A collective without members (有关部门 before the lead bureau names them): nobody stands behind it.
+    ``path`` leads from the queried model to the agency ("" for Agency itself, "agency__" for Liaison)."""
+    members = Agency.members.through.objects.filter(from_agency_id=OuterRef(f"{path}pk"))
+    return Q(**{f"{path}is_group": True}) & ~Exists(members)
+
+
 def _liaison_rows(**filters) -> list[dict]:
     return list(
         Liaison.objects.filter(user__is_active=True, **filters)
         .exclude(email="")
+        .exclude(_memberless_group("agency__"))  # never counted as reached, even with a liaison set
         .order_by("email", "agency__name", "pk")
         .values("email", "agency_id", "agency__name", "agency__short_name", "digest_frequency", "user_id")
     )
@@ -438,20 +446,27 @@ def _liaison_digests(day: datetime.date, digest_lines: dict[int, list[TaskLine]]
 
 def _unreachable(kind, day, period, lines_by_agency, covered, **fields) -> list[Email]:
     """A skipped log entry for each agency with tasks to mention and no liaison email."""
+    uncovered = [agency_id for agency_id in lines_by_agency if agency_id not in covered]
+    groups = (
+        set(Agency.objects.filter(_memberless_group(), pk__in=uncovered).values_list("pk", flat=True))
+        if uncovered
+        else set()
+    )
     return [
         Email(
             kind=kind,
             recipient="",
             period=f"{period}#agency-{agency_id}",
             day=day,
-            lines=lines,
+            lines=lines_by_agency[agency_id],
             agency_ids=[agency_id],
-            agency_names=[lines[0].agency_name],
-            skip_reason=_("该单位没有设置联络员邮箱"),
+            agency_names=[lines_by_agency[agency_id][0].agency_name],
+            skip_reason=_("单位集合尚未指定成员单位,无人可通知")
+            if agency_id in groups
+            else _("该单位没有设置联络员邮箱"),
             **fields,
         )
-        for agency_id, lines in lines_by_agency.items()
-        if agency_id not in covered
+        for agency_id in uncovered
     ]
 
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -116,7 +117,7 @@ class PlanAdmin(admin.ModelAdmin):
     ]
     list_filter = ["jurisdiction", "is_active", "reporting_cycle"]
     search_fields = ["title", "doc_number", "issuer"]
-    readonly_fields = ["source_sha256", "imported_at", "imported_by"]
+    readonly_fields = ["source_sha256", "imported_at", "imported_by", "revision_history"]
     autocomplete_fields = ["parent"]
     inlines = [MeasureInline, IndicatorInline]
     fieldsets = [
@@ -150,7 +151,15 @@ class PlanAdmin(admin.ModelAdmin):
             _("来源"),
             {"fields": ["source_file", "source_name", "source_sha256", "imported_at", "imported_by"]},
         ),
+        (_("修订记录"), {"fields": ["revision_history"]}),
     ]
+
+    @admin.display(description=_("每次导入的文件、确认人和变更"))
+    def revision_history(self, plan: Plan) -> str:
+        if plan.pk is None:
+            return "—"
+        revisions = plan.revisions.select_related("created_by").order_by("-number")
+        return render_to_string("admin/tasks/plan/revisions.html", {"revisions": revisions})
 
     def get_urls(self):
         from django.urls import path
@@ -252,7 +261,16 @@ class TaskAdmin(ExportActionMixin, SimpleHistoryAdmin):
         "status",
         "overdue_flag",
     ]
-    list_filter = ["measure__plan", "status", "role", OverdueFilter, "is_ongoing", "agency__jurisdiction"]
+    list_filter = [
+        "measure__plan",
+        "status",
+        "role",
+        OverdueFilter,
+        "is_ongoing",
+        "agency__jurisdiction",
+        "needs_resolution",
+        "dropped_from_plan",
+    ]
     search_fields = ["measure__text", "measure__number", "agency__name", "agency__aliases__name"]
     autocomplete_fields = ["measure", "agency"]
     list_select_related = ["measure__plan", "agency"]
@@ -264,6 +282,7 @@ class TaskAdmin(ExportActionMixin, SimpleHistoryAdmin):
         "acknowledged_by",
         "completed_at",
         "last_reported_at",
+        "collective",
     ]
     inlines = [ProgressUpdateInline, ExtensionRequestInline, TaskReminderInline]
     actions = [urge_tasks]

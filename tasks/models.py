@@ -12,6 +12,7 @@ from simple_history.models import HistoricalRecords
 from agencies.models import Agency
 from agencies.roles import sees_all_tasks
 
+from .services.imports.match import measure_key
 from .status import Light, attention_date_expression, light_expression, light_for
 from .storage import PrivateStorage, attachment_path
 
@@ -41,6 +42,9 @@ class Plan(models.Model):
     source_file = models.FileField(_("原始文件"), upload_to="plans/%Y/", blank=True)
     source_name = models.CharField(_("原始文件名"), max_length=255, blank=True)
     source_sha256 = models.CharField(_("文件摘要(SHA-256)"), max_length=64, blank=True, db_index=True)
+    # Digest of the normalised content (tasks/services/imports/match.py: content_fingerprint): the same
+    # document as txt in any encoding, html or docx has the same one. The import looks plans up by it.
+    content_fingerprint = models.CharField(_("内容指纹"), max_length=64, blank=True, db_index=True)
     reporting_cycle = models.CharField(
         _("持续性任务报送周期"),
         max_length=20,
@@ -151,6 +155,9 @@ class Measure(models.Model):
         default=False,
         help_text=_("重新导入时文件中已没有该措施,保留进展记录,待人工处理。"),
     )
+    # The opening of the normalised text (match.measure_key): the index the import uses to find the plans
+    # that share measures with a new file, without parsing any stored plan. Kept up to date by save().
+    match_key = models.CharField(_("匹配键"), max_length=32, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -162,11 +169,22 @@ class Measure(models.Model):
         verbose_name_plural = _("措施")
         ordering = ["plan", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "number"], name="measure_unique_number_per_plan"),
+            # Removed measures keep their number (and history); a revision may give the number to a new one.
+            models.UniqueConstraint(
+                fields=["plan", "number"],
+                condition=Q(is_removed=False),
+                name="measure_unique_live_number_per_plan",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.number}. {self.summary}"
+
+    def save(self, *args, **kwargs):
+        self.match_key = measure_key(self.text)
+        if kwargs.get("update_fields") is not None and "text" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "match_key"}
+        super().save(*args, **kwargs)
 
     @property
     def summary(self) -> str:
@@ -304,6 +322,27 @@ class Task(models.Model):
         related_name="+",
     )
     completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # Assigned through a collective subject (各区、县（市）): the group the agency belongs to. When members join
+    # the group later, the measures whose tasks came through it fan out to them too.
+    collective = models.ForeignKey(
+        Agency,
+        verbose_name=_("经由单位集合"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="collective_tasks",
+    )
+    needs_resolution = models.BooleanField(
+        _("待明确承办单位"),
+        default=False,
+        db_index=True,
+        help_text=_("任务分派给了尚未指定成员单位的集合(如“有关部门”),无人可通知,需牵头部门明确。"),
+    )
+    dropped_from_plan = models.BooleanField(
+        _("新版文件已不再列出"),
+        default=False,
+        help_text=_("修订后的文件不再列出该单位,因任务已有进展而保留,待牵头部门处理。"),
+    )
     last_reported_at = models.DateTimeField(_("最近报送时间"), null=True, blank=True)
     created_at = models.DateTimeField(_("分派时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -327,6 +366,16 @@ class Task(models.Model):
     @property
     def plan(self) -> Plan:
         return self.measure.plan
+
+    def has_history(self) -> bool:
+        """Progress, 签收, an extension request or a reminder sent: a task an import must keep, not delete."""
+        return (
+            self.status != self.Status.NOT_STARTED
+            or self.acknowledged_at is not None
+            or self.updates.exists()
+            or self.extension_requests.exists()
+            or self.reminder_logs.exists()
+        )
 
     def get_attention_date(self) -> datetime.date | None:
         """The date this task must be acted on by (queryset twin: ``with_light()``'s ``attention_date``)."""
@@ -503,3 +552,51 @@ class ImportDraft(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class PlanRevision(models.Model):
+    """One confirmed import of a plan document: which file, when, by whom, and what it changed (the diff as
+    data, as the preview and ``import_plan --json`` show it). Also the import's own measure of its goal: the
+    clerk's corrections and the minutes from upload to confirmation."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("首次导入")
+        REVISED = "revised", _("修订")
+
+    plan = models.ForeignKey(Plan, verbose_name=_("计划"), on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField(_("版次"))
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("文件"), upload_to="plans/%Y/", blank=True, max_length=200)
+    original_name = models.CharField(_("原始文件名"), max_length=255, blank=True)
+    sha256 = models.CharField(_("文件摘要(SHA-256)"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("确认时间"), default=timezone.now)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("确认人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), null=True, blank=True)
+    corrections = models.PositiveIntegerField(
+        _("修正次数"), null=True, blank=True, help_text=_("预览中除接受建议外的决定数;命令行导入为空。")
+    )
+    diff = models.JSONField(_("变更内容"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("计划修订记录")
+        verbose_name_plural = _("计划修订记录")
+        ordering = ["plan", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "number"], name="plan_revision_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} · 第{self.number}版"
+
+    @property
+    def minutes_to_confirm(self) -> float | None:
+        if self.uploaded_at is None:
+            return None
+        return round((self.created_at - self.uploaded_at).total_seconds() / 60, 1)

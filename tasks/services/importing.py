@@ -1,9 +1,18 @@
-"""Persist a parsed plan document: one transaction, idempotent, amendments update in place.
+"""Persist a parsed plan document: recognise the plan, describe the revision, commit it in one transaction.
 
-The parser (``tasks.parsing``) turns a file into frozen dataclasses; this module resolves agency names against
-the catalogue, and writes Plan → Section → Measure → Task and indicators. Re-importing the same file changes
-nothing; an amended file updates measures matched by number (then by text), keeps every task's progress and
-flags measures that disappeared instead of deleting them.
+The parser (``tasks.parsing``) turns a file into frozen dataclasses; this module
+
+1. recognises a plan already imported by its content, whatever the format (``find_existing_plan``): the same
+   normalised content is "the same plan, nothing to do"; a high overlap of measure openings is a revision;
+2. pairs old and new measures by text first (``imports.match.align``; the number only breaks ties) and
+   describes the revision as data (``plan_diff`` → ``PlanDiff``: added, removed, changed, renumbered);
+3. commits it (``import_plan``): matched measures keep their Measure and Task rows, so progress, 签收,
+   extension requests and reminder history stay where they belong; removed measures are flagged, never
+   deleted; an agency dropped from a measure with history is kept and flagged. Each confirmed change is a
+   ``PlanRevision``. Re-running an import changes nothing.
+
+Names are resolved against the agency catalogue; the clerk's decisions (``decisions``) map a name to an
+agency, ``"create"`` (an unconfirmed agency, the unattended default), ``"ignore"``, or a ``Collective``.
 """
 
 from __future__ import annotations
@@ -11,22 +20,160 @@ from __future__ import annotations
 import datetime
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import CharField, Count, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from agencies.models import Agency
 from agencies.resolution import AgencyMatch, AgencyResolver
-from tasks.models import Indicator, Measure, Plan, Section, Task
+from agencies.services import set_collective_members
+from tasks.models import Indicator, Measure, Plan, PlanRevision, Section, Task
 from tasks.parsing import ParsedMeasure, ParsedPlan, parse_bytes
 from tasks.status import period_of
 
-CREATE = "create"  # decision for an unknown name: create it as an unconfirmed agency
+from .imports.diff import (
+    AgencyRole,
+    Change,
+    MeasureChange,
+    MeasureSummary,
+    PlanDiff,
+    Renumbering,
+    sorted_roles,
+)
+from .imports.match import (
+    REVISION_OVERLAP,
+    Item,
+    align,
+    content_fingerprint,
+    jaccard,
+    measure_key,
+    normalise_text,
+)
+
+CREATE = "create"  # decision for an unknown name: create it as an unconfirmed agency (the unattended default)
+IGNORE = "ignore"  # decision for a name: no task for it
+
+
+@dataclass(frozen=True)
+class Collective:
+    """Decision for a name: a named collective (各区、县（市）) standing for these member agencies. The group
+    agency is created or updated with its members and remembered for the jurisdiction's later plans."""
+
+    members: tuple[Agency, ...]
+
+    def __post_init__(self):
+        object.__setattr__(self, "members", tuple(self.members))
+
+
+NameDecision = Agency | str | Collective
+
+
+class DecisionDataError(ValueError):
+    """Decisions given as data (a JSON file) that cannot be used; the message is Chinese, for the user."""
+
+
+def name_decisions_from_data(names: Mapping[str, object], *, jurisdiction: str) -> dict[str, NameDecision]:
+    """The ``names`` part of the preview's decisions (``ImportDraft.decisions``) as ``import_plan`` takes them:
+    ``{"区数据局": {"kind": "agency", "agency": 17}, "单位": {"kind": "ignore"},
+    "各区、县（市）": {"kind": "collective", "members": [3, 4]}, "区档案馆": {"kind": "create"}}``.
+    An agency may also be given by its name in the jurisdiction (handy on the command line)."""
+    resolver = AgencyResolver(jurisdiction)
+
+    def agency(ref) -> Agency:
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            found = Agency.objects.filter(pk=ref).first()
+        elif isinstance(ref, str):
+            found = resolver.resolve(ref).agency
+        else:
+            found = None
+        if found is None:
+            raise DecisionDataError(f"找不到单位“{ref}”。")
+        return found
+
+    chosen: dict[str, NameDecision] = {}
+    for name, data in names.items():
+        kind = data.get("kind") if isinstance(data, Mapping) else data
+        if kind == "agency":
+            chosen[name] = agency(data.get("agency"))
+        elif kind == "collective":
+            chosen[name] = Collective(members=[agency(ref) for ref in data.get("members", ())])
+        elif kind in (CREATE, IGNORE):
+            chosen[name] = kind
+        else:
+            raise DecisionDataError(f"无法识别对“{name}”的处理方式:{kind}")
+    return chosen
+
+
+@dataclass(frozen=True)
+class PlanMatch:
+    """Is a parsed plan one we already have? ``kind`` "same" (identical normalised content or the very same
+    file), "revision" (most measure openings shared), or None (a new plan)."""
+
+    plan: Plan | None = None
+    kind: str | None = None
+    overlap: float = 0.0
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fingerprint(parsed: ParsedPlan) -> str:
+    """The plan's normalised content digest (equal for txt in any encoding, html and docx)."""
+    return content_fingerprint(
+        (
+            (m.number, m.text, m.clause or "", m.deadline.text if m.deadline else "")
+            for m in parsed.required_measures
+        ),
+        ((i.name, i.target or "") for i in parsed.indicators),
+    )
+
+
+def find_existing_plan(
+    parsed: ParsedPlan, jurisdiction: str | None = None, digest: str | None = None
+) -> PlanMatch:
+    """Recognise a plan by content, never by title or 行政区划 (the same page can be detected with another one).
+
+    Three indexed lookups, whatever the number of plans: the content fingerprint, the file digest, then the
+    plans sharing measure openings (``Measure.match_key``), scored by Jaccard overlap. ``jurisdiction`` only
+    breaks ties between equally good candidates.
+    """
+    same = Plan.objects.filter(content_fingerprint=fingerprint(parsed)).order_by("pk").first()
+    if same is None and digest:
+        same = Plan.objects.filter(source_sha256=digest).order_by("pk").first()
+    if same is not None:
+        return PlanMatch(plan=same, kind="same", overlap=1.0)
+    keys = {measure_key(m.text) for m in parsed.required_measures} - {""}
+    if not keys:
+        return PlanMatch()
+    live = Measure.objects.filter(is_removed=False)
+    shared = dict(
+        live.filter(match_key__in=keys)
+        .values_list("plan_id")
+        .annotate(shared=Count("match_key", distinct=True))
+        .order_by("-shared")[:5]
+    )
+    if not shared:
+        return PlanMatch()
+    sizes = dict(
+        live.filter(plan_id__in=shared).values_list("plan_id").annotate(n=Count("match_key", distinct=True))
+    )
+    plans = Plan.objects.in_bulk(list(shared))
+    scored = sorted(
+        ((jaccard(n, len(keys), sizes.get(pk, n)), plans[pk]) for pk, n in shared.items()),
+        key=lambda pair: (-pair[0], pair[1].jurisdiction != (jurisdiction or ""), pair[1].pk),
+    )
+    overlap, best = scored[0]
+    if overlap >= REVISION_OVERLAP:
+        return PlanMatch(plan=best, kind="revision", overlap=overlap)
+    return PlanMatch(plan=None, kind=None, overlap=overlap)
 
 
 @dataclass
@@ -42,11 +189,313 @@ class ImportPreview:
     measures: list[PreviewMeasure]
     unresolved: list[AgencyMatch]  # unknown or ambiguous names, each once, in document order
     existing_plan: Plan | None
-    unchanged: bool  # the very same file was imported before
+    unchanged: bool  # the same content was imported before (any format)
+    match: PlanMatch | None = None
 
     @property
     def task_count(self) -> int:
         return sum(len(m.matches) for m in self.measures)
+
+
+# --- who gets a task: names → agencies (groups fanned out to members) ---------------------------------------
+
+
+@dataclass
+class _Want:
+    key: int | str  # the agency's pk, or "new:<name>" for an agency the import would create
+    name: str
+    role: str
+    agency: Agency | None = None
+    collective: Agency | None = None  # the group a member's task comes through
+    needs_resolution: bool = False  # a group without members holds the task itself
+
+    def as_role(self) -> AgencyRole:
+        return AgencyRole(
+            name=self.name,
+            role=self.role,
+            is_new=self.agency is None or not self.agency.is_confirmed,
+            needs_resolution=self.needs_resolution,
+        )
+
+
+def _looks_collective(name: str) -> bool:
+    return name.startswith("各") or name.endswith(("成员单位", "有关部门", "有关单位"))
+
+
+class _Assignments:
+    """Resolves a measure's assignments to the agencies that get a task. With ``write`` it creates what the
+    decisions ask for (unconfirmed agencies, aliases, collectives); without, it only describes (for a diff)."""
+
+    def __init__(
+        self,
+        *,
+        resolver: AgencyResolver,
+        decisions: Mapping[str, NameDecision],
+        jurisdiction: str,
+        write: bool,
+        result: ImportResult | None = None,
+    ):
+        self.resolver = resolver
+        self.decisions = decisions
+        self.jurisdiction = jurisdiction
+        self.write = write
+        self.result = result
+        self.done_collectives: set[str] = set()
+
+    def wanted(self, parsed_measure: ParsedMeasure) -> dict[int | str, _Want]:
+        wanted: dict[int | str, _Want] = {}
+        for assignment in parsed_measure.assignments:
+            name, role = assignment.agency, assignment.role
+            decision = self.decisions.get(name)
+            if decision == IGNORE:
+                continue
+            if isinstance(decision, Collective):
+                group = self._collective(name, decision)
+                known = self.resolver.members_of(group) if group is not None else []
+                members = list({m.pk: m for m in [*known, *decision.members]}.values())
+            else:
+                group = self._agency(name, decision, assignment.collective)
+                if group is None:  # described only: an agency the import would create
+                    is_group = assignment.collective is not None or _looks_collective(name)
+                    self._add(wanted, _Want(f"new:{name}", name, role, needs_resolution=is_group))
+                    continue
+                members = self.resolver.members_of(group) if group.is_group else []
+            if not members and group is None:  # described only: a collective to be made, without members
+                self._add(wanted, _Want(f"new:{name}", name, role, needs_resolution=True))
+                continue
+            if not members:
+                flagged = group.is_group
+                self._add(wanted, _Want(group.pk, group.name, role, group, needs_resolution=flagged))
+                continue
+            for member in members:
+                self._add(wanted, _Want(member.pk, member.name, role, member, collective=group))
+        return wanted
+
+    @staticmethod
+    def _add(wanted: dict, want: _Want) -> None:
+        """The same agency named twice: 牵头 wins, and a direct assignment beats one through a collective."""
+        known = wanted.get(want.key)
+        if known is None:
+            wanted[want.key] = want
+            return
+        if want.role == Task.Role.LEAD:
+            known.role = want.role
+        if want.collective is None:
+            known.collective = None
+
+    def _agency(self, name: str, decision, collective_kind: str | None) -> Agency | None:
+        if isinstance(decision, Agency):
+            if self.write and name != decision.name and not decision.aliases.filter(name=name).exists():
+                decision.aliases.create(name=name)  # remember the spelling for the next import
+            self.resolver.add(decision)
+            return decision
+        match = self.resolver.resolve(name)
+        if match.resolved:
+            return match.agency
+        if not self.write:
+            return None
+        is_group = collective_kind is not None or _looks_collective(name)
+        agency, made = Agency.objects.get_or_create(
+            jurisdiction=self.jurisdiction,
+            name=name,
+            defaults={
+                "is_confirmed": False,
+                "is_group": is_group,
+                "kind": Agency.Kind.GROUP if is_group else Agency.Kind.OTHER,
+            },
+        )
+        if made and self.result is not None:
+            self.result.agencies_created.append(name)
+        self.resolver.add(agency)
+        return agency
+
+    def apply_collectives(self, parsed: ParsedPlan) -> bool:
+        """Write the collective decisions for names in the plan before tasks are synced (their members'
+        existing tasks fan out now, so the caller reads tasks afterwards). True if any was applied."""
+        named = {a.agency for m in parsed.required_measures for a in m.assignments}
+        applied = False
+        for name, decision in self.decisions.items():
+            if isinstance(decision, Collective) and name in named:
+                self._collective(name, decision)
+                applied = True
+        return applied
+
+    def _collective(self, name: str, decision: Collective) -> Agency | None:
+        match = self.resolver.resolve(name)
+        group = match.agency if match.resolved else None
+        if not self.write:
+            return group
+        if name in self.done_collectives:
+            return group
+        if group is None:
+            group, _made = Agency.objects.get_or_create(
+                jurisdiction=self.jurisdiction,
+                name=name,
+                defaults={"is_group": True, "kind": Agency.Kind.GROUP},
+            )
+            self.resolver.add(group)
+        # Members join the group (for this and later plans) and its existing tasks fan out to them.
+        set_collective_members(group=group, members=decision.members)
+        self.resolver.forget_members(group)
+        self.done_collectives.add(name)
+        return group
+
+
+# --- aligning a parse with a stored plan, and the diff ---------------------------------------------------------
+
+
+@dataclass
+class _Alignment:
+    pairs: list[tuple[Measure, ParsedMeasure, float]]
+    added: list[ParsedMeasure]
+    removed: list[Measure]
+
+
+def _align(parsed: ParsedPlan, plan: Plan | None) -> _Alignment:
+    new = list(parsed.required_measures)
+    if plan is None or plan.pk is None:
+        return _Alignment(pairs=[], added=new, removed=[])
+    old = list(plan.measures.filter(is_removed=False).order_by("position", "pk"))
+    pairs = align([Item(m.number, m.text) for m in old], [Item(m.number, m.text) for m in new])
+    paired_old = {pair.old for pair in pairs}
+    paired_new = {pair.new for pair in pairs}
+    return _Alignment(
+        pairs=[(old[pair.old], new[pair.new], pair.score) for pair in pairs],
+        added=[m for j, m in enumerate(new) if j not in paired_new],
+        # measures added by hand in the admin are not in any file: never removed by an import
+        removed=[m for i, m in enumerate(old) if i not in paired_old and not m.is_manual],
+    )
+
+
+def _deadline_label(text: str, date: datetime.date | None, ongoing: bool) -> str:
+    if date and text:
+        return f"{text}({date.isoformat()})"
+    return text or (date.isoformat() if date else ("持续推进" if ongoing else ""))
+
+
+def _parsed_deadline_label(parsed_measure: ParsedMeasure) -> str:
+    deadline = parsed_measure.deadline
+    if deadline is None:
+        return ""
+    return _deadline_label(deadline.text, deadline.date, bool(deadline.ongoing))
+
+
+def _stored_deadline_label(measure: Measure) -> str:
+    return _deadline_label(measure.raw_deadline, measure.deadline_date, measure.is_ongoing)
+
+
+def _parsed_deadline(parsed_measure: ParsedMeasure) -> tuple:
+    deadline = parsed_measure.deadline
+    if deadline is None:
+        return (None, False, False)
+    return (deadline.date, bool(deadline.ongoing), deadline.recurrence == "yearly")
+
+
+def _build_diff(
+    plan: Plan | None, alignment: _Alignment, assignments: _Assignments, tasks: dict[int, list[Task]]
+) -> PlanDiff:
+    diff = PlanDiff(plan_id=plan.pk if plan else None, plan_title=plan.title if plan else "")
+    for parsed_measure in alignment.added:
+        diff.added.append(
+            MeasureSummary(
+                number=parsed_measure.number,
+                text=parsed_measure.text,
+                agencies=sorted_roles(w.as_role() for w in assignments.wanted(parsed_measure).values()),
+                deadline=_parsed_deadline_label(parsed_measure),
+            )
+        )
+    with_history = _with_history([task for m in alignment.removed for task in tasks.get(m.pk, [])])
+    for measure in alignment.removed:
+        diff.removed.append(
+            MeasureSummary(
+                number=measure.number,
+                text=measure.text,
+                agencies=sorted_roles(
+                    AgencyRole(t.agency.name, t.role)
+                    for t in tasks.get(measure.pk, [])
+                    if not t.dropped_from_plan
+                ),
+                deadline=_stored_deadline_label(measure),
+                has_history=any(t.pk in with_history for t in tasks.get(measure.pk, [])),
+            )
+        )
+    for measure, parsed_measure, score in alignment.pairs:
+        text = None
+        if normalise_text(measure.text) != normalise_text(parsed_measure.text):
+            text = Change(measure.text, parsed_measure.text)
+        current = {t.agency_id: t for t in tasks.get(measure.pk, []) if not t.dropped_from_plan}
+        wanted = assignments.wanted(parsed_measure)
+        agencies = None
+        if {k: w.role for k, w in wanted.items()} != {k: t.role for k, t in current.items()}:
+            agencies = Change(
+                sorted_roles(
+                    AgencyRole(t.agency.name, t.role, needs_resolution=t.needs_resolution)
+                    for t in current.values()
+                ),
+                sorted_roles(w.as_role() for w in wanted.values()),
+            )
+        deadline = None
+        if (measure.deadline_date, measure.is_ongoing, measure.is_yearly) != _parsed_deadline(parsed_measure):
+            deadline = Change(_stored_deadline_label(measure), _parsed_deadline_label(parsed_measure))
+        if text or agencies or deadline:
+            diff.changed.append(
+                MeasureChange(
+                    number=parsed_measure.number,
+                    old_number=measure.number,
+                    score=round(score, 3),
+                    text=text,
+                    agencies=agencies,
+                    deadline=deadline,
+                )
+            )
+        if measure.number != parsed_measure.number:
+            diff.renumbered.append(Renumbering(measure.number, parsed_measure.number, parsed_measure.text))
+        if not (text or agencies or deadline) and measure.number == parsed_measure.number:
+            diff.unchanged_count += 1
+    return diff
+
+
+def _with_history(tasks: Sequence[Task]) -> set[int]:
+    """The ids of those tasks that have progress, 签收, an extension request or a reminder (few queries)."""
+    if not tasks:
+        return set()
+    ids = [t.pk for t in tasks]
+    found = {t.pk for t in tasks if t.status != Task.Status.NOT_STARTED or t.acknowledged_at is not None}
+    for relation in ("updates", "extension_requests", "reminder_logs"):
+        found |= set(
+            Task.objects.filter(pk__in=ids, **{f"{relation}__isnull": False}).values_list("pk", flat=True)
+        )
+    return found
+
+
+def _tasks_by_measure(measures: Iterable[Measure]) -> dict[int, list[Task]]:
+    tasks: dict[int, list[Task]] = defaultdict(list)
+    for task in Task.objects.filter(measure__in=list(measures)).select_related("agency").order_by("pk"):
+        tasks[task.measure_id].append(task)
+    return tasks
+
+
+def plan_diff(
+    parsed: ParsedPlan,
+    plan: Plan | None,
+    *,
+    decisions: Mapping[str, NameDecision] | None = None,
+    jurisdiction: str | None = None,
+) -> PlanDiff:
+    """What importing ``parsed`` as a revision of ``plan`` (None: a new plan) would change. Reads only."""
+    jurisdiction = (plan.jurisdiction if plan else None) or jurisdiction or parsed.jurisdiction or ""
+    alignment = _align(parsed, plan)
+    assignments = _Assignments(
+        resolver=AgencyResolver(jurisdiction),
+        decisions=decisions or {},
+        jurisdiction=jurisdiction,
+        write=False,
+    )
+    measures = [m for m, _p, _s in alignment.pairs] + alignment.removed
+    return _build_diff(plan, alignment, assignments, _tasks_by_measure(measures))
+
+
+# --- committing ---------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -54,6 +503,9 @@ class ImportResult:
     plan: Plan
     created: bool = False
     unchanged: bool = False
+    match: PlanMatch | None = None
+    diff: PlanDiff | None = None
+    revision: PlanRevision | None = None
     measures_created: int = 0
     measures_updated: int = 0
     measures_removed: int = 0
@@ -65,7 +517,7 @@ class ImportResult:
 
     def summary(self) -> str:
         if self.unchanged:
-            return f"《{self.plan.title}》与已导入的文件相同,未作改动。"
+            return f"《{self.plan.title}》与已导入的内容相同,未作改动。"
         verb = "已导入" if self.created else "已更新"
         parts = [
             f"{verb}《{self.plan.title}》:新增措施 {self.measures_created} 条",
@@ -80,22 +532,32 @@ class ImportResult:
             parts.append(f"新建未确认单位 {len(self.agencies_created)} 个")
         return ",".join(parts) + "。"
 
+    def to_dict(self) -> dict:
+        return {
+            "plan": {"id": self.plan.pk, "title": self.plan.title, "jurisdiction": self.plan.jurisdiction},
+            "created": self.created,
+            "unchanged": self.unchanged,
+            "match": {"kind": self.match.kind, "overlap": round(self.match.overlap, 3)}
+            if self.match
+            else None,
+            "counts": {
+                "measures_created": self.measures_created,
+                "measures_updated": self.measures_updated,
+                "measures_removed": self.measures_removed,
+                "tasks_created": self.tasks_created,
+                "tasks_updated": self.tasks_updated,
+                "tasks_removed": self.tasks_removed,
+            },
+            "agencies_created": self.agencies_created,
+            "diff": self.diff.to_dict() if self.diff else None,
+            "revision": self.revision.number if self.revision and self.revision.pk else None,
+            "warnings": self.warnings,
+        }
+
 
 class _DryRun(Exception):
     def __init__(self, result: ImportResult):
         self.result = result
-
-
-def sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def find_existing_plan(parsed: ParsedPlan, jurisdiction: str, digest: str | None) -> Plan | None:
-    if digest:
-        same_file = Plan.objects.filter(source_sha256=digest).first()
-        if same_file:
-            return same_file
-    return Plan.objects.filter(title=parsed.title, jurisdiction=jurisdiction).order_by("pk").first()
 
 
 def build_preview(
@@ -113,14 +575,15 @@ def build_preview(
                 seen.add(match.name)
                 unresolved.append(match)
         measures.append(PreviewMeasure(parsed_measure, matches))
-    existing = find_existing_plan(parsed, jurisdiction, digest)
+    existing = find_existing_plan(parsed, jurisdiction=jurisdiction, digest=digest)
     return ImportPreview(
         plan=parsed,
         jurisdiction=jurisdiction,
         measures=measures,
         unresolved=unresolved,
-        existing_plan=existing,
-        unchanged=bool(existing and digest and existing.source_sha256 == digest),
+        existing_plan=existing.plan,
+        unchanged=existing.kind == "same",
+        match=existing,
     )
 
 
@@ -130,13 +593,27 @@ def import_plan(
     data: bytes | None = None,
     source_name: str = "",
     jurisdiction: str | None = None,
-    decisions: Mapping[str, Agency | str] | None = None,
+    decisions: Mapping[str, NameDecision] | None = None,
     user=None,
     dry_run: bool = False,
     today: datetime.date | None = None,
+    revision_of: Plan | None = None,
+    new_plan: bool = False,
+    source_parsed: ParsedPlan | None = None,
+    corrections: int | None = None,
+    uploaded_at: datetime.datetime | None = None,
 ) -> ImportResult:
-    """Write the parse in one transaction. ``decisions`` maps an unresolved name to an Agency or ``CREATE``
-    (the default for names without a decision). With ``dry_run`` everything is computed and rolled back."""
+    """Write the parse in one transaction and return what changed (``result.diff``).
+
+    ``decisions`` maps a name to an Agency, ``CREATE`` (the default), ``IGNORE`` or a ``Collective``.
+    ``revision_of`` / ``new_plan`` are the clerk's answer to "a revision of 《…》 or a new plan"; with neither,
+    the plan is recognised by content (``find_existing_plan``): the same content changes nothing, a high
+    overlap revises that plan. ``source_parsed`` is the parse before the clerk's edits (its fingerprint is what
+    recognises the file next time; defaults to ``parsed``). ``corrections`` and ``uploaded_at`` are recorded on
+    the revision. With ``dry_run`` everything is computed and rolled back.
+    """
+    if revision_of is not None and new_plan:
+        raise ValueError("revision_of and new_plan exclude each other")
     try:
         with transaction.atomic():
             result = _import(
@@ -145,9 +622,14 @@ def import_plan(
                 source_name=source_name,
                 jurisdiction=jurisdiction or parsed.jurisdiction or "",
                 decisions=decisions or {},
-                user=user,
+                user=user if user is not None and user.is_authenticated else None,
                 today=today or timezone.localdate(),
                 dry_run=dry_run,
+                revision_of=revision_of,
+                new_plan=new_plan,
+                content=fingerprint(source_parsed or parsed),
+                corrections=corrections,
+                uploaded_at=uploaded_at,
             )
             if dry_run:
                 raise _DryRun(result)
@@ -156,63 +638,99 @@ def import_plan(
         return rolled_back.result
 
 
-def _import(*, parsed, data, source_name, jurisdiction, decisions, user, today, dry_run) -> ImportResult:
+def _import(
+    *,
+    parsed,
+    data,
+    source_name,
+    jurisdiction,
+    decisions,
+    user,
+    today,
+    dry_run,
+    revision_of,
+    new_plan,
+    content,
+    corrections,
+    uploaded_at,
+) -> ImportResult:
     digest = sha256(data) if data is not None else None
-    plan = find_existing_plan(parsed, jurisdiction, digest)
-    if plan and digest and plan.source_sha256 == digest:
-        return ImportResult(plan=plan, unchanged=True)
+    if new_plan:
+        match, plan = PlanMatch(), None
+    elif revision_of is not None:
+        match, plan = PlanMatch(plan=revision_of, kind="revision"), revision_of
+    else:
+        match = find_existing_plan(parsed, jurisdiction=jurisdiction, digest=digest)
+        if match.kind == "same":
+            empty = PlanDiff(plan_id=match.plan.pk, plan_title=match.plan.title)
+            return ImportResult(plan=match.plan, unchanged=True, match=match, diff=empty)
+        plan = match.plan
 
     created = plan is None
     if created:
         plan = Plan(title=parsed.title, jurisdiction=jurisdiction)
-    plan.doc_number = parsed.doc_number or plan.doc_number
-    plan.issuer = parsed.issuer or plan.issuer
-    if parsed.period:
-        plan.period_start, plan.period_end = parsed.period
-    plan.source_name = source_name or plan.source_name
-    plan.source_sha256 = digest or plan.source_sha256
-    plan.imported_at = timezone.now()
-    plan.imported_by = user if user and user.is_authenticated else plan.imported_by
-    plan.save()
-    if data is not None and not dry_run:
-        plan.source_file.save(Path(source_name or "plan.txt").name, ContentFile(data), save=True)
-
-    result = ImportResult(plan=plan, created=created, warnings=list(parsed.warnings))
+    else:
+        plan = Plan.objects.select_for_update().get(pk=plan.pk)  # one revision of a plan at a time
+        jurisdiction = plan.jurisdiction  # names resolve in the plan's own 行政区划
+    result = ImportResult(plan=plan, created=created, match=match, warnings=list(parsed.warnings))
     resolver = AgencyResolver(jurisdiction)
+
+    alignment = _align(parsed, None if created else plan)
+    tasks = _tasks_by_measure([m for m, _p, _s in alignment.pairs] + alignment.removed)
+    describe = _Assignments(resolver=resolver, decisions=decisions, jurisdiction=jurisdiction, write=False)
+    result.diff = _build_diff(None if created else plan, alignment, describe, tasks)
+
+    plan_changed = _update_plan_fields(plan, parsed)
+    if created or plan_changed:
+        plan.save()
+    assign = _Assignments(
+        resolver=resolver, decisions=decisions, jurisdiction=jurisdiction, write=True, result=result
+    )
+    if assign.apply_collectives(parsed):  # members got the groups' existing tasks: read them again
+        tasks = _tasks_by_measure([m for m, _p, _s in alignment.pairs])
+
+    # Removed measures first, then numbers moved through a temporary value: a live number is unique per plan.
+    now = timezone.now()
+    result.measures_removed = Measure.objects.filter(pk__in=[m.pk for m in alignment.removed]).update(
+        is_removed=True, updated_at=now
+    )
+    moving = [m.pk for m, p, _s in alignment.pairs if m.number != p.number]
+    if moving:
+        Measure.objects.filter(pk__in=moving).update(number=Concat(Value("#"), Cast("pk", CharField())))
+
     sections = _SectionTree(plan)
-    existing = {m.number: m for m in plan.measures.all()}
-    by_text = {m.text: m for m in existing.values()}
-    kept: set[int] = set()
-
-    matched: list[tuple[Measure, ParsedMeasure]] = []
-    new: list[tuple[Measure, ParsedMeasure]] = []
-    for parsed_measure in parsed.required_measures:
-        measure = existing.get(parsed_measure.number)
-        if measure is None:
-            measure = by_text.get(parsed_measure.text)
-            if measure is not None and measure.pk in kept:
-                measure = None
+    updated: list[Measure] = []
+    for measure, parsed_measure, _score in alignment.pairs:
         fields = _measure_fields(parsed_measure, sections.section_for(parsed_measure.path))
-        if measure is None:
-            new.append((Measure(plan=plan, **fields), parsed_measure))
-            continue
-        if any(getattr(measure, name) != value for name, value in fields.items()):
-            for name, value in fields.items():
+        for name in ("text", "raw_clause", "raw_deadline"):  # the same words in another format: no change
+            if normalise_text(getattr(measure, name)) == normalise_text(fields[name]):
+                del fields[name]
+        fields["match_key"] = measure_key(fields.get("text", measure.text))
+        section = fields.pop("section")  # compared by id: reading measure.section would cost a query each
+        fields["section_id"] = section.pk if section else None
+        changed = {name: value for name, value in fields.items() if getattr(measure, name) != value}
+        if changed:
+            for name, value in changed.items():
                 setattr(measure, name, value)
-            measure.save()
-            result.measures_updated += 1
-        kept.add(measure.pk)
-        matched.append((measure, parsed_measure))
-    # A new plan's measures and tasks go in with a few bulk inserts (and their history rows).
-    bulk_create_with_history([measure for measure, _ in new], Measure, batch_size=500)
+            measure.updated_at = now
+            # One small UPDATE per measure (a bulk_update's CASE per field is slower to build); history in bulk.
+            Measure.objects.filter(pk=measure.pk).update(**changed, updated_at=now)
+            updated.append(measure)
+    if updated:
+        Measure.history.bulk_history_create(updated, update=True, batch_size=500)
+    result.measures_updated = result.diff.change_count - len(alignment.added) - len(alignment.removed)
+    new = [
+        (Measure(plan=plan, **_measure_fields(p, sections.section_for(p.path))), p) for p in alignment.added
+    ]
+    bulk_create_with_history([m for m, _p in new], Measure, batch_size=500)
     result.measures_created = len(new)
-    kept |= {measure.pk for measure, _ in new}
+    if result.measures_removed:
+        result.warnings.append(
+            f"新版文件中已没有 {result.measures_removed} 条原有措施,已标记为“已移除”,其任务和进展保留。"
+        )
 
-    current: dict[int, dict[int, Task]] = defaultdict(dict)
-    for task in Task.objects.filter(measure__in=[m for m, _ in matched]):
-        current[task.measure_id][task.agency_id] = task
     pending: list[Task] = []
-    for measure, parsed_measure in matched + new:
+    for measure, parsed_measure in [(m, p) for m, p, _s in alignment.pairs] + new:
         _sync_tasks(
             measure,
             parsed_measure,
@@ -221,34 +739,91 @@ def _import(*, parsed, data, source_name, jurisdiction, decisions, user, today, 
             decisions,
             today,
             result,
-            current=current[measure.pk],
+            current={t.agency_id: t for t in tasks.get(measure.pk, [])},
             pending=pending,
+            assignments=assign,
         )
     bulk_create_with_history(pending, Task, batch_size=500)
+    indicators_changed = _sync_indicators(plan, parsed)
 
-    vanished = plan.measures.exclude(pk__in=kept).filter(is_removed=False, is_manual=False)
-    result.measures_removed = vanished.update(is_removed=True, updated_at=timezone.now())
-    if result.measures_removed:
-        result.warnings.append(
-            f"新版文件中已没有 {result.measures_removed} 条原有措施,已标记为“已移除”,其任务和进展保留。"
-        )
+    if not created and not (
+        plan_changed
+        or indicators_changed
+        or not result.diff.is_empty
+        or result.tasks_created
+        or result.tasks_updated
+        or result.tasks_removed
+    ):
+        result.unchanged = True
+        if plan.content_fingerprint != content:  # keep the index right (a plan imported before it existed)
+            Plan.objects.filter(pk=plan.pk).update(content_fingerprint=content)
+        return result
 
-    for position, parsed_indicator in enumerate(parsed.indicators, start=1):
-        Indicator.objects.update_or_create(
-            plan=plan,
-            name=parsed_indicator.name,
-            defaults={
-                "category": parsed_indicator.category or "",
-                "unit": parsed_indicator.unit or "",
-                "baseline": parsed_indicator.baseline or "",
-                "baseline_year": parsed_indicator.baseline_year,
-                "target": parsed_indicator.target or "",
-                "target_year": parsed_indicator.target_year,
-                "attribute": parsed_indicator.attribute or "",
-                "position": position,
-            },
-        )
+    plan.content_fingerprint = content
+    plan.source_name = source_name or plan.source_name
+    plan.source_sha256 = digest or plan.source_sha256
+    plan.imported_at = now
+    plan.imported_by = user or plan.imported_by
+    plan.save()
+    if data is not None and not dry_run:
+        plan.source_file.save(Path(source_name or "plan.txt").name, ContentFile(data), save=True)
+    number = (plan.revisions.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    result.revision = PlanRevision.objects.create(
+        plan=plan,
+        number=number,
+        kind=PlanRevision.Kind.CREATED if created else PlanRevision.Kind.REVISED,
+        file=plan.source_file.name if data is not None and not dry_run else "",
+        original_name=source_name,
+        sha256=digest or "",
+        created_at=now,
+        created_by=user,
+        uploaded_at=uploaded_at,
+        corrections=corrections,
+        diff=result.diff.to_dict(),
+    )
     return result
+
+
+def _update_plan_fields(plan: Plan, parsed: ParsedPlan) -> bool:
+    wanted = {
+        "title": parsed.title or plan.title,
+        "doc_number": parsed.doc_number or plan.doc_number,
+        "issuer": parsed.issuer or plan.issuer,
+    }
+    if parsed.period:
+        wanted["period_start"], wanted["period_end"] = parsed.period
+    changed = False
+    for name, value in wanted.items():
+        if getattr(plan, name) != value:
+            setattr(plan, name, value)
+            changed = True
+    return changed
+
+
+def _sync_indicators(plan: Plan, parsed: ParsedPlan) -> int:
+    existing = {i.name: i for i in plan.indicators.all()} if plan.pk else {}
+    changed = 0
+    for position, parsed_indicator in enumerate(parsed.indicators, start=1):
+        values = {
+            "category": parsed_indicator.category or "",
+            "unit": parsed_indicator.unit or "",
+            "baseline": parsed_indicator.baseline or "",
+            "baseline_year": parsed_indicator.baseline_year,
+            "target": parsed_indicator.target or "",
+            "target_year": parsed_indicator.target_year,
+            "attribute": parsed_indicator.attribute or "",
+            "position": position,
+        }
+        indicator = existing.get(parsed_indicator.name)
+        if indicator is None:
+            Indicator.objects.create(plan=plan, name=parsed_indicator.name, **values)
+            changed += 1
+        elif any(getattr(indicator, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(indicator, name, value)
+            indicator.save()
+            changed += 1
+    return changed
 
 
 def _measure_fields(parsed_measure: ParsedMeasure, section: Section | None) -> dict:
@@ -264,43 +839,32 @@ def _measure_fields(parsed_measure: ParsedMeasure, section: Section | None) -> d
         "is_ongoing": bool(deadline and deadline.ongoing),
         "is_yearly": bool(deadline and deadline.recurrence == "yearly"),
         "is_removed": False,
+        "match_key": measure_key(parsed_measure.text),
     }
 
 
-def _resolve(
-    name: str, resolver: AgencyResolver, decisions, jurisdiction: str, result: ImportResult
-) -> Agency:
-    decision = decisions.get(name)
-    if isinstance(decision, Agency):
-        if name != decision.name and not decision.aliases.filter(name=name).exists():
-            decision.aliases.create(name=name)  # remember the spelling for the next import
-        resolver.add(decision)
-        return decision
-    match = resolver.resolve(name)
-    if match.resolved:
-        return match.agency
-    agency, made = Agency.objects.get_or_create(
-        jurisdiction=jurisdiction,
-        name=name,
-        defaults={
-            "is_confirmed": False,
-            "is_group": name.startswith("各") or name.endswith("成员单位"),
-            "kind": Agency.Kind.GROUP
-            if name.startswith("各") or name.endswith("成员单位")
-            else Agency.Kind.OTHER,
-        },
-    )
-    if made:
-        result.agencies_created.append(name)
-    resolver.add(agency)
-    return agency
-
-
 def _sync_tasks(
-    measure, parsed_measure, plan, resolver, decisions, today, result, *, current=None, pending=None
+    measure,
+    parsed_measure,
+    plan,
+    resolver,
+    decisions,
+    today,
+    result,
+    *,
+    current=None,
+    pending=None,
+    assignments: _Assignments | None = None,
 ):
-    """Make the measure's tasks match the parsed assignments. New tasks are appended to ``pending`` for the
-    caller to bulk-insert, or inserted here when no list is given; tasks with progress are never dropped."""
+    """Make the measure's tasks match the parsed assignments, keeping every task row that stays.
+
+    New tasks are appended to ``pending`` for the caller to bulk-insert, or inserted here when no list is
+    given. A task whose agency is no longer listed is deleted if it has no history, else kept and flagged
+    ``dropped_from_plan``.
+    """
+    assignments = assignments or _Assignments(
+        resolver=resolver, decisions=decisions, jurisdiction=plan.jurisdiction, write=True, result=result
+    )
     deadline = parsed_measure.deadline
     ongoing = bool(deadline and deadline.ongoing)
     due_date = deadline.date if deadline and deadline.date else None
@@ -311,26 +875,20 @@ def _sync_tasks(
         period_of(today, plan.reporting_cycle).report_deadline(plan.report_due_day) if ongoing else None
     )
 
-    wanted: dict[int, tuple[Agency, str]] = {}
-    for assignment in parsed_measure.assignments:
-        agency = _resolve(assignment.agency, resolver, decisions, plan.jurisdiction, result)
-        # A group whose members are known stands for its members; otherwise the group itself is assigned.
-        targets = resolver.members_of(agency) if agency.is_group else []
-        for target in targets or [agency]:
-            if target.pk not in wanted or assignment.role == Task.Role.LEAD:
-                wanted[target.pk] = (target, assignment.role)
-
+    wanted = assignments.wanted(parsed_measure)
     if current is None:
         current = {task.agency_id: task for task in measure.tasks.all()}
     created: list[Task] = []
-    for agency_id, (agency, role) in wanted.items():
+    for agency_id, want in wanted.items():
         task = current.get(agency_id)
         if task is None:
             created.append(
                 Task(
                     measure=measure,
-                    agency=agency,
-                    role=role,
+                    agency=want.agency,
+                    role=want.role,
+                    collective=want.collective,
+                    needs_resolution=want.needs_resolution,
                     due_date=None if ongoing else due_date,
                     due_date_inferred=inferred,
                     is_ongoing=ongoing,
@@ -339,7 +897,14 @@ def _sync_tasks(
             )
             result.tasks_created += 1
             continue
-        changes = {"role": role, "is_ongoing": ongoing, "due_date_inferred": inferred}
+        changes = {
+            "role": want.role,
+            "is_ongoing": ongoing,
+            "due_date_inferred": inferred,
+            "collective_id": want.collective.pk if want.collective else None,
+            "needs_resolution": want.needs_resolution,
+            "dropped_from_plan": False,
+        }
         if task.original_due_date is None:  # an approved extension keeps its own due date
             changes["due_date"] = None if ongoing else due_date
         if ongoing and task.next_report_due is None:
@@ -351,11 +916,14 @@ def _sync_tasks(
             result.tasks_updated += 1
 
     for agency_id, task in current.items():
-        if agency_id in wanted:
+        if agency_id in wanted or task.dropped_from_plan:
             continue
-        if task.updates.exists() or task.status != Task.Status.NOT_STARTED:
+        if task.has_history():
+            task.dropped_from_plan = True
+            task.save(update_fields=["dropped_from_plan", "updated_at"])
+            result.tasks_updated += 1
             result.warnings.append(
-                f"措施 {measure.number}:新版文件不再列出“{task.agency}”,其任务已有进展,予以保留。"
+                f"措施 {measure.number}:新版文件不再列出“{task.agency.name}”,其任务已有进展,予以保留并标记。"
             )
         else:
             task.delete()
@@ -389,9 +957,8 @@ class _SectionTree:
         return self.cache[path]
 
 
-def import_file(
-    path: Path, *, jurisdiction: str | None = None, user=None, dry_run: bool = False
-) -> ImportResult:
+def import_file(path: Path, *, jurisdiction: str | None = None, user=None, dry_run: bool = False, **options):
+    """Parse and import one file unattended (``options`` as for ``import_plan``)."""
     data = Path(path).read_bytes()
     parsed = parse_bytes(data, Path(path).name)
     return import_plan(
@@ -401,6 +968,7 @@ def import_file(
         jurisdiction=jurisdiction,
         user=user,
         dry_run=dry_run,
+        **options,
     )
 
 

@@ -8,7 +8,7 @@ from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ManyToManyWidget
 
-from .models import Agency, AgencyAlias, Liaison
+from .models import Agency, AgencyAlias, BureauProfile, Liaison
 from .services import MergeError, merge_agencies
 
 
@@ -151,3 +151,10 @@ class LiaisonAdmin(admin.ModelAdmin):
     list_filter = ["digest_frequency", "agency__jurisdiction"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "email", "agency__name"]
     autocomplete_fields = ["user", "agency"]
+
+
+@admin.register(BureauProfile)
+class BureauProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "jurisdiction"]
+    search_fields = ["user__username", "jurisdiction"]
+    autocomplete_fields = ["user"]

@@ -174,6 +174,9 @@ PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "privat
 # Uploaded plan documents and attachments: refuse anything larger.
 MAX_UPLOAD_BYTES = envint("MAX_UPLOAD_BYTES", str(10 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
+# The bureau's own 行政区划 (e.g. 东丽区): the default when importing a plan. Where several bureaus share one
+# installation, each 督办人员 sets theirs in 管理后台 → 督办人员设置.
+IPPLAN_JURISDICTION = os.environ.get("IPPLAN_JURISDICTION", "").strip()
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
+from django.template import TemplateDoesNotExist
+from django.template.loader import get_template
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -106,6 +108,7 @@ def preview_view(model_admin, request, draft_id: int):
         draft=draft,
         preview=preview,
         lookup=view.lookup,
+        diff=previews.plan_diff(view) if _has_diff_template() else None,
         catalogue=view.catalogue.sorted_entries(),
         editing=next((row for row in preview.rows if row.key == editing), None),
         only_pending=request.GET.get("show") == "pending",
@@ -114,6 +117,15 @@ def preview_view(model_admin, request, draft_id: int):
         deadline_kinds=DEADLINE_LABELS,
     )
     return TemplateResponse(request, "admin/tasks/plan/import_preview.html", context)
+
+
+def _has_diff_template() -> bool:
+    """The diff partial comes with the revision-aware import service; without it the preview shows no diff."""
+    try:
+        get_template("admin/tasks/import_diff.html")
+    except TemplateDoesNotExist:
+        return False
+    return True
 
 
 ROLE_LABELS = {

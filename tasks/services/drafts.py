@@ -36,6 +36,7 @@ NAME_KINDS = ("agency", "create", "ignore", "collective")
 DEADLINE_KINDS = ("date", "ongoing", "yearly", "none")
 MATCH_CHOICES = ("revision", "new")
 _YEAR = re.compile(r"(20\d\d)")
+_TARGET_YEAR = re.compile(r"到(20\d\d)年")
 
 
 class DecisionError(ValueError):
@@ -209,17 +210,17 @@ def _deadline_of(measure: ParsedMeasure, edit: Mapping[str, Any]) -> Deadline | 
     if kind == "ongoing":
         return Deadline(text="持续推进", date=None, ongoing=True)
     if kind == "yearly":
-        return Deadline(text="每年", date=None, recurrence="yearly")
+        return Deadline(text="每年", date=None, ongoing=True, recurrence="yearly")  # as the parser reads 每年
     return None
 
 
 def deadline_kind(deadline: Deadline | None) -> str:
     if deadline is None:
         return "none"
-    if deadline.ongoing:
-        return "ongoing"
     if deadline.recurrence == "yearly":
         return "yearly"
+    if deadline.ongoing:
+        return "ongoing"
     return "date" if deadline.date else "none"
 
 

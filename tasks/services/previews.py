@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 DRAFT_LIFETIME = datetime.timedelta(days=30)  # an open draft untouched this long is purged
 _PARSES: OrderedDict[tuple[str, str], ParsedPlan] = OrderedDict()  # (sha256, name) → parse; parsing is pure
 _PARSE_CACHE_SIZE = 8
+# The import service recognises plans by content and takes revision_of/new_plan (the importer's branch); the
+# fallbacks below keep the preview working on the service without it. Remove them once merged.
+REVISIONS = hasattr(importing, "PlanMatch")
 
 
 def default_jurisdiction(user) -> str:
@@ -78,24 +81,31 @@ class PlanLookup:
 
     plan: Plan | None = None
     kind: str | None = None  # "same" | "revision" | None
-    diff: object | None = None  # importing.PlanDiff once the import service provides one
 
 
 def lookup_plan(parsed: ParsedPlan, *, jurisdiction: str, digest: str) -> PlanLookup:
-    """The one place the preview asks the import service about existing plans.
+    """The one place the preview asks the import service whether this plan exists already.
 
-    Today's ``find_existing_plan`` returns a Plan (same file, or same title in the same 行政区划); the
-    revision-aware service returns a ``PlanMatch(plan, kind, overlap)`` and ``plan_diff`` gives the diff."""
-    found = importing.find_existing_plan(parsed, jurisdiction, digest)
-    plan = getattr(found, "plan", found)
+    The revision-aware service returns ``PlanMatch(plan, kind, overlap)``; before it, ``find_existing_plan``
+    returned a Plan (same file, or same title in the same 行政区划)."""
+    if REVISIONS:
+        match = importing.find_existing_plan(parsed, jurisdiction=jurisdiction, digest=digest)
+        return PlanLookup(match.plan, match.kind if match.plan else None)
+    plan = importing.find_existing_plan(parsed, jurisdiction, digest)
     if plan is None:
         return PlanLookup()
-    kind = getattr(found, "kind", None) or ("same" if plan.source_sha256 == digest else "revision")
-    diff = None
-    plan_diff = getattr(importing, "plan_diff", None)
-    if plan_diff is not None:
-        diff = plan_diff(parsed=parsed, plan=plan)
-    return PlanLookup(plan, kind, diff)
+    return PlanLookup(plan, "same" if plan.source_sha256 == digest else "revision")
+
+
+def plan_diff(view: DraftView):
+    """What confirming would change in the matched plan (None without a match or a diff service)."""
+    if not REVISIONS or view.lookup.plan is None or view.preview.match_choice == "new":
+        return None
+    edited, names = drafts.apply_decisions(view.parsed, view.decisions)
+    edited, chosen = import_decisions(edited, names)
+    return importing.plan_diff(
+        edited, view.lookup.plan, decisions=chosen, jurisdiction=view.preview.plan.jurisdiction
+    )
 
 
 @dataclass
@@ -105,6 +115,7 @@ class DraftView:
     catalogue: Catalogue
     lookup: PlanLookup
     preview: drafts.Preview
+    decisions: dict  # the draft's decisions with the plan's 行政区划 filled in
 
 
 def load(draft: ImportDraft) -> DraftView:
@@ -114,7 +125,7 @@ def load(draft: ImportDraft) -> DraftView:
     lookup = lookup_plan(parsed, jurisdiction=jurisdiction, digest=draft.sha256)
     decisions = {**draft.decisions, "plan": {"jurisdiction": jurisdiction, **draft.decisions.get("plan", {})}}
     preview = drafts.build_grid(parsed, decisions, catalogue, match_kind=lookup.kind)
-    return DraftView(draft, parsed, catalogue, lookup, preview)
+    return DraftView(draft, parsed, catalogue, lookup, preview, decisions)
 
 
 def import_decisions(
@@ -138,7 +149,7 @@ def import_decisions(
         elif decision.kind == "collective":
             members = [agencies[pk] for pk in decision.members if pk in agencies]
             if collective_type is not None:
-                chosen[name] = collective_type(members=members)
+                chosen[name] = collective_type(members=tuple(members))
             else:
                 expand[name] = members
         else:
@@ -176,17 +187,14 @@ def confirm(view: DraftView, *, user, now: datetime.datetime | None = None) -> i
     if preview.remaining:
         raise drafts.DecisionError(f"还有 {preview.remaining_count} 项需要决定,请先处理后再确认。")
     now = now or timezone.now()
-    decisions = {
-        **draft.decisions,
-        "plan": {"jurisdiction": preview.plan.jurisdiction, **draft.decisions.get("plan", {})},
-    }
+    decisions = view.decisions
     edited, names = drafts.apply_decisions(view.parsed, decisions)
     with draft.file.open("rb") as handle:
         data = handle.read()
     with transaction.atomic():
         edited, chosen = import_decisions(edited, names)
-        result = _run_import(view, edited=edited, data=data, decisions=chosen, user=user)
         tally = drafts.tally(decisions)
+        result = _run_import(view, edited=edited, data=data, decisions=chosen, user=user, corrections=tally)
         draft.decisions = {
             **decisions,
             "excluded": drafts.excluded_measures(view.parsed, decisions),
@@ -205,16 +213,17 @@ def confirm(view: DraftView, *, user, now: datetime.datetime | None = None) -> i
     return result
 
 
-def _run_import(
-    view: DraftView, *, edited: ParsedPlan, data: bytes, decisions, user
-) -> importing.ImportResult:
-    """The one call into the import service (revision_of / new_plan are wired here once it takes them)."""
-    kwargs = {}
+def _run_import(view: DraftView, *, edited: ParsedPlan, data: bytes, decisions, user, corrections):
+    """The one call into the import service."""
     choice = view.preview.match_choice
-    if view.lookup.plan is not None and "revision_of" in importing.import_plan.__code__.co_varnames:
+    kwargs = {}
+    if REVISIONS:
         kwargs = {
-            "revision_of": view.lookup.plan if choice == "revision" else None,
-            "new_plan": choice == "new",
+            "revision_of": view.lookup.plan if view.lookup.plan and choice == "revision" else None,
+            "new_plan": bool(view.lookup.plan) and choice == "new",
+            "source_parsed": view.parsed,
+            "corrections": corrections["corrections"],
+            "uploaded_at": view.draft.uploaded_at,
         }
     elif view.lookup.plan is not None and choice == "new":
         # Without revision support a plan with the same title would be updated: keep the new one apart.

@@ -105,6 +105,7 @@ def preview_view(model_admin, request, draft_id: int):
         model_admin,
         request,
         title=_("预览导入:%(name)s") % {"name": draft.original_name},
+        is_nav_sidebar_enabled=False,  # the grid needs the page's width
         draft=draft,
         preview=preview,
         lookup=view.lookup,

@@ -171,6 +171,10 @@ class Preview:
         return [n for n in self.names if not n.decided]
 
     @property
+    def decided_names(self) -> list[NameRow]:
+        return [n for n in self.names if n.decided]
+
+    @property
     def included_rows(self) -> int:
         return sum(1 for r in self.rows if r.included)
 

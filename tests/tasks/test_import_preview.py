@@ -371,16 +371,32 @@ def test_a_plan_already_imported_asks_revision_or_new(client, draft_url, lead):
     client.post(draft_url, {"action": "accept_all"})
     client.post(draft_url, {"action": "confirm"})
     plan = Plan.objects.get()
-    amended = UNKNOWN_PLAN.decode("gb18030").replace("宣传周活动", "宣传周系列活动").encode("gb18030")
-    url = upload(client, amended, "要点(修订).txt").url
+    tasks = Task.objects.count()
+    # The same document saved again in another encoding: the preview asks, and a revision duplicates nothing.
+    url = upload(client, UNKNOWN_PLAN.decode("gb18030").encode("utf-8"), "要点(另存).txt").url
     page = client.get(url)
     assert f"这是《{plan.title}》的修订版" in page.text and "这是一份新计划" in page.text
     assert "match" in page.context["preview"].remaining
     client.post(url, {"action": "match", "match": "revision"})
+    if previews.REVISIONS:  # the import service's diff is shown before confirming
+        assert "与已导入的版本相比,措施没有变化。" in client.get(url).text
+    assert drafts.tally(ImportDraft.objects.get(pk=page.context["draft"].pk).decisions) == {
+        "corrections": 0,
+        "suggestions": 1,
+    }
     client.post(url, {"action": "accept_all"})
     client.post(url, {"action": "confirm"})
-    assert Plan.objects.count() == 1
-    assert Plan.objects.get().measures.filter(text__contains="宣传周系列活动").exists()
+    assert Plan.objects.count() == 1 and Task.objects.count() == tasks
+
+
+def test_a_plan_already_imported_can_be_kept_apart_as_a_new_plan(client, draft_url, lead):
+    client.post(draft_url, {"action": "accept_all"})
+    client.post(draft_url, {"action": "confirm"})
+    url = upload(client, UNKNOWN_PLAN.decode("gb18030").encode("utf-8"), "要点(另存).txt").url
+    client.post(url, {"action": "match", "match": "new"})
+    client.post(url, {"action": "accept_all"})
+    client.post(url, {"action": "confirm"})
+    assert Plan.objects.count() == 2
 
 
 # --- the to-do list after import -------------------------------------------------------------------------

@@ -159,9 +159,14 @@ def names_places(name: str) -> bool:
 
 
 def _abbreviates(one: str, other: str) -> bool:
-    """One name is the other with characters left out (either way round), ending alike: 金融局 / 金融工作局."""
+    """One name is the other with characters left out (either way round), ending alike (金融局 / 金融工作局),
+    or the start of it (合作交流办 / 合作交流办公室)."""
     short, long = sorted((one, other), key=len)
-    if len(short) < 2 or short == long or short[-1] != long[-1]:
+    if len(short) < 2 or short == long:
+        return False
+    if len(short) >= 4 and long.startswith(short):  # 合作交流办 / 合作交流办公室
+        return True
+    if short[-1] != long[-1]:
         return False
     rest = iter(long)
     return all(char in rest for char in short)

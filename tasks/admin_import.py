@@ -114,6 +114,7 @@ def preview_view(model_admin, request, draft_id: int):
         editing=next((row for row in preview.rows if row.key == editing), None),
         only_pending=request.GET.get("show") == "pending",
         warnings=view.parsed.warnings,
+        detected_jurisdiction=view.parsed.jurisdiction or "",
         roles=[(role, ROLE_LABELS[role]) for role in ROLES],
         deadline_kinds=DEADLINE_LABELS,
     )

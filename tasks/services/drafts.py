@@ -84,6 +84,7 @@ class Chip:
     label: str  # what the agency will be: the catalogue name, the name itself, or its members
     state: str  # known | decided | pending | ignored | collective | create
     collective: str | None = None
+    members: tuple[str, ...] = ()  # a collective's member agencies, as decided in the names panel
 
 
 @dataclass(frozen=True, slots=True)
@@ -431,8 +432,10 @@ def _chip(assignment: Assignment, resolution, name_row: NameRow | None, catalogu
         return Chip(assignment.agency, assignment.role, label, "decided", assignment.collective)
     if decision.kind == "collective":
         members = [catalogue.get(pk) for pk in decision.members]
-        label = "、".join(m.name for m in members if m) or assignment.agency
-        return Chip(assignment.agency, assignment.role, label, "collective", assignment.collective)
+        names = tuple(m.name for m in members if m)
+        return Chip(
+            assignment.agency, assignment.role, assignment.agency, "collective", assignment.collective, names
+        )
     state = "ignored" if decision.kind == "ignore" else "create"
     return Chip(assignment.agency, assignment.role, assignment.agency, state, assignment.collective)
 
@@ -528,6 +531,13 @@ def edit_measure(
     if number is not None and number.strip() != current.number:
         if not number.strip():
             raise DecisionError("序号不能为空。")
+        taken = {
+            m.number
+            for m, included in _edited_measures(parsed, decisions)
+            if included and m.line != original.line
+        }
+        if number.strip()[:30] in taken:
+            raise DecisionError(f"序号“{number.strip()}”已被另一条措施使用,同一计划中的序号不能重复。")
         edit["number"] = number.strip()[:30]
     if text is not None and text.strip() != current.text:
         if not text.strip():

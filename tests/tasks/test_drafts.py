@@ -95,6 +95,8 @@ def test_accepting_all_suggestions_leaves_nothing_to_decide_and_counts_no_correc
     assert after.remaining == () and after.corrections == 0 and after.suggestions == 2
     assert decisions["plan"]["period"] == [2024, 2024]
     assert decisions["names"]["各街道办"] == {"kind": "collective", "members": [6, 7]}
+    street = after.rows[2].chips[1]
+    assert (street.state, street.members) == ("collective", ("金桥街道办事处", "华明街道办事处"))
     assert [e["kind"] for e in decisions["log"]] == ["suggestion", "suggestion"]
 
 
@@ -171,6 +173,7 @@ def test_saving_an_unchanged_measure_is_not_a_correction():
         ({"deadline": {"kind": "soon"}}, "请选择完成时限"),
         ({"assignments": [{"agency": "区金融局", "role": "boss"}]}, "牵头、配合或负责"),
         ({"number": "  "}, "序号不能为空"),
+        ({"number": "2"}, "序号“2”已被另一条措施使用"),
         ({"text": ""}, "任务内容不能为空"),
     ],
 )

@@ -61,16 +61,19 @@ def main() -> None:
     )
     url = response.url
     client.get(url)  # compile the templates once, as a running server has
-    previews._PARSES.clear()
-    cpu = time.process_time()
-    with measured() as cold:
-        page = client.get(url)
-    cold_cpu = time.process_time() - cpu
-    assert page.status_code == 200, page.status_code
-    cpu = time.process_time()
-    with measured() as warm:
-        page = client.get(url)
-    warm_cpu = time.process_time() - cpu
+    cold, warm = [], []  # best of 3 (the machine may be shared): (wall/queries, CPU seconds)
+    for _attempt in range(3):
+        previews._PARSES.clear()
+        cpu = time.process_time()
+        with measured() as timing:
+            page = client.get(url)
+        assert page.status_code == 200, page.status_code
+        cold.append((timing, time.process_time() - cpu))
+        cpu = time.process_time()
+        with measured() as timing:
+            page = client.get(url)
+        warm.append((timing, time.process_time() - cpu))
+    (cold, cold_cpu), (warm, warm_cpu) = (min(runs, key=lambda r: r[0]["seconds"]) for runs in (cold, warm))
     preview = previews.load(ImportDraft.objects.get()).preview
     names, rows = len(preview.names), len(preview.rows)
     client.post(url, {"action": "accept_all"})

@@ -242,16 +242,24 @@ def _accept_all_action(view, post, now):
     return drafts.accept_suggestions(view.draft.decisions, view.preview, now=now), "#names"
 
 
-def _measure_action(view, post, now):
-    key = post.get("key", "")
-    row = next((r for r in view.preview.rows if r.key == key), None)
+def _row(view, post) -> drafts.Row:
+    row = next((r for r in view.preview.rows if r.key == post.get("key", "")), None)
     if row is None:
         raise drafts.DecisionError(_("找不到这条措施,请刷新预览后重试。"))
-    if "toggle_include" in post:
-        decisions = drafts.edit_measure(
-            view.draft.decisions, view.parsed, key=key, now=now, include=not row.included
-        )
-        return decisions, f"#m-{key}"
+    return row
+
+
+def _include_action(view, post, now):
+    row = _row(view, post)
+    decisions = drafts.edit_measure(
+        view.draft.decisions, view.parsed, key=row.key, now=now, include=not row.included
+    )
+    return decisions, f"#m-{row.key}"
+
+
+def _measure_action(view, post, now):
+    row = _row(view, post)
+    key = row.key
     removed = post.get("remove")
     assignments = []
     for index in range(len(row.chips)):
@@ -292,6 +300,7 @@ _ACTIONS = {
     "name": _name_action,
     "accept_all": _accept_all_action,
     "measure": _measure_action,
+    "include": _include_action,
 }
 
 

@@ -206,6 +206,7 @@ def test_ignore_create_and_collective_choices(client, draft_url):
         ({"action": "plan", "period_start": "2026", "period_end": "2025"}, "截止年份不早于起始年份"),
         ({"action": "match", "match": "maybe"}, "修订版,还是一份新计划"),
         ({"action": "measure", "key": "nope"}, "找不到这条措施"),
+        ({"action": "include", "key": "nope"}, "找不到这条措施"),
         ({"action": "launch"}, "无法识别的操作"),
         ({"action": "confirm"}, "还有 3 项需要决定"),
     ],
@@ -310,10 +311,10 @@ def test_an_ongoing_or_yearly_deadline_can_be_chosen(client, draft_url):
 
 def test_excluding_and_restoring_a_measure(client, draft_url):
     second = key("2")
-    client.post(draft_url, {"action": "measure", "key": second, "toggle_include": "1"})
+    client.post(draft_url, {"action": "include", "key": second})
     preview = client.get(draft_url).context["preview"]
     assert not preview.rows[1].included and preview.excluded_rows == 1
-    client.post(draft_url, {"action": "measure", "key": second, "toggle_include": "1"})
+    client.post(draft_url, {"action": "include", "key": second})
     assert client.get(draft_url).context["preview"].rows[1].included
 
 
@@ -321,7 +322,7 @@ def test_confirm_imports_the_edited_plan_and_keeps_the_record(client, draft_url)
     market = Agency.objects.get(jurisdiction="东丽区", name="区市场监管局")
     client.post(draft_url, {"action": "accept_all"})
     client.post(draft_url, {"action": "name", "name": "区数据局", "choice": f"agency:{market.pk}"})
-    client.post(draft_url, {"action": "measure", "key": key("2"), "toggle_include": "1"})
+    client.post(draft_url, {"action": "include", "key": key("2")})
     done = client.post(draft_url, {"action": "confirm"})
     plan = Plan.objects.get()
     assert done.status_code == 302 and done.url == reverse("admin:tasks_plan_todo", args=[plan.pk])
@@ -404,7 +405,7 @@ def test_a_plan_already_imported_can_be_kept_apart_as_a_new_plan(client, draft_u
 
 def test_the_todo_list_names_what_is_left_to_do(client, draft_url, lead):
     client.post(draft_url, {"action": "accept_all"})
-    client.post(draft_url, {"action": "measure", "key": key("2"), "toggle_include": "1"})
+    client.post(draft_url, {"action": "include", "key": key("2")})
     client.post(draft_url, {"action": "confirm"})
     plan = Plan.objects.get()
     finance = Agency.objects.get(jurisdiction="东丽区", name="区金融局")

@@ -10,7 +10,7 @@ from import_export.widgets import ManyToManyWidget
 
 from ipplan.lib.uploads import GatedImportForm
 
-from .models import Agency, AgencyAlias, Liaison
+from .models import Agency, AgencyAlias, BureauProfile, Liaison
 from .services import MergeError, fan_out_collective, merge_agencies
 
 
@@ -167,3 +167,10 @@ class LiaisonAdmin(admin.ModelAdmin):
     list_filter = ["digest_frequency", "agency__jurisdiction"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "email", "agency__name"]
     autocomplete_fields = ["user", "agency"]
+
+
+@admin.register(BureauProfile)
+class BureauProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "jurisdiction"]
+    search_fields = ["user__username", "jurisdiction"]
+    autocomplete_fields = ["user"]

@@ -142,3 +142,25 @@ class Liaison(models.Model):
     def __str__(self) -> str:
         name = f"{self.user.last_name}{self.user.first_name}".strip()  # 姓 then 名, no space
         return f"{name or self.user.get_username()} · {self.agency}"
+
+
+class BureauProfile(models.Model):
+    """Settings of one 督办人员 where several bureaus share an installation: the 行政区划 they import plans for
+    (default: the installation's ``IPPLAN_JURISDICTION``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("用户"),
+        on_delete=models.CASCADE,
+        related_name="bureau_profile",
+    )
+    jurisdiction = models.CharField(
+        _("本局行政区划"), max_length=50, blank=True, help_text=_("导入计划时默认的行政区划,如 东丽区。")
+    )
+
+    class Meta:
+        verbose_name = _("督办人员设置")
+        verbose_name_plural = _("督办人员设置")
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} · {self.jurisdiction or '—'}"

@@ -187,6 +187,9 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# The bureau's own 行政区划 (e.g. 东丽区): the default when importing a plan. Where several bureaus share one
+# installation, each 督办人员 sets theirs in 管理后台 → 督办人员设置.
+IPPLAN_JURISDICTION = os.environ.get("IPPLAN_JURISDICTION", "").strip()
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"

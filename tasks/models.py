@@ -544,6 +544,18 @@ class ImportDraft(models.Model):
     # ignored or made collectives, measures edited or excluded, plan fields, and whether this is a revision.
     # Nothing touches plans or tasks before confirmation.
     decisions = models.JSONField(_("预览中的决定"), default=dict, blank=True)
+    # Kept after confirmation as the record of the import: which plan it made, when, and the clerk's decisions
+    # (corrections, excluded measures) that the plan's to-do list reads.
+    updated_at = models.DateTimeField(_("最近修改"), auto_now=True)
+    plan = models.ForeignKey(
+        Plan,
+        verbose_name=_("导入后的计划"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="drafts",
+    )
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("待确认导入")

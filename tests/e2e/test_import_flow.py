@@ -34,8 +34,12 @@ def test_upload_preview_map_unknown_agency_and_confirm(page, live_server, lead, 
     assert "42 条措施" in page.content()
     screenshot(page, "admin-import-preview")
     exchange = Agency.objects.get(jurisdiction="东丽区", name="区合作交流办")
-    page.select_option("select[name=agency_0]", str(exchange.pk))
-    page.click("input[name=confirm]")
+    # The catalogue's name is the start of the bureau's spelling: it is the suggestion, accepted in one click.
+    choice = page.locator("form.name:has-text('区合作交流办公室') select[name=choice]")
+    assert choice.input_value() == f"agency:{exchange.pk}"
+    page.click("button:has-text('全部采纳建议')")
+    page.wait_for_selector("text=所有决定都已完成,可以确认导入。")
+    page.click("button:has-text('确认导入')")
 
     page.wait_for_selector("text=已导入《2020-2021年天津市东丽区强化知识产权保护推进计划》")
     screenshot(page, "admin-plan-after-import")

@@ -1,4 +1,5 @@
-"""Importing plan documents: the five seeds, idempotence, amendments, agency resolution, the admin flow."""
+"""Importing plan documents: the five seeds, idempotence, amendments, agency resolution (the admin flow is in
+test_import_preview.py)."""
 
 import io
 import json
@@ -7,12 +8,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.urls import reverse
 
 from agencies.models import Agency
 from agencies.resolution import AgencyResolver
-from tasks.models import ImportDraft, Measure, Plan, ProgressUpdate, Task
-from tasks.parsing import parse_bytes, parse_text
+from tasks.models import Measure, Plan, ProgressUpdate, Task
+from tasks.parsing import parse_text
 from tasks.services.importing import build_preview, import_file, import_plan
 
 SEEDS = settings.BASE_DIR / "seeds"
@@ -196,110 +196,6 @@ def test_import_plan_command_reports_counts(catalogue):
     call_command("import_plan", str(DONGLI), "--dry-run", stdout=out)
     assert "试运行" in out.getvalue() and "新增措施 42 条" in out.getvalue()
     assert not Plan.objects.exists()
-
-
-# --- the lead bureau's upload → preview → confirm flow in the admin ---------------------------------------
-
-UNKNOWN_PLAN = (
-    "东丽区2024年知识产权工作要点\n一、重点任务\n"
-    "1.建立专利快速预审机制。(区数据局牵头,区金融局、区科技局按职责分工负责;2024年12月底前完成)\n"
-    "2.开展知识产权宣传周活动。(区委宣传部负责;持续推进)\n"
-).encode("gb18030")
-
-
-def upload(client, data: bytes, name: str, jurisdiction: str = "东丽区"):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    return client.post(
-        reverse("admin:tasks_plan_import"),
-        {"file": SimpleUploadedFile(name, data), "jurisdiction": jurisdiction},
-    )
-
-
-def test_upload_preview_fix_and_confirm(client, lead, catalogue):
-    client.force_login(lead)
-    response = upload(client, UNKNOWN_PLAN, "要点.txt")
-    draft = ImportDraft.objects.get()
-    assert response.status_code == 302 and response.url == reverse(
-        "admin:tasks_plan_import_preview", args=[draft.pk]
-    )
-    assert not Plan.objects.exists()
-
-    preview = client.get(response.url)
-    assert preview.status_code == 200
-    assert (
-        "区数据局" in preview.text and "建立专利快速预审机制" in preview.text and "2024-12-31" in preview.text
-    )
-    assert "单位目录中找不到的名称" in preview.text
-
-    market = Agency.objects.get(jurisdiction="东丽区", name="区市场监管局")
-    done = client.post(response.url, {"agency_0": str(market.pk), "confirm": "1"})
-    plan = Plan.objects.get()
-    assert done.status_code == 302 and done.url == reverse("admin:tasks_plan_change", args=[plan.pk])
-    assert plan.measures.count() == 2
-    assert plan.measures.get(number="1").tasks.get(role="lead").agency == market
-    assert market.aliases.filter(name="区数据局").exists()
-    assert not ImportDraft.objects.exists()
-    assert plan.source_sha256 and plan.source_file.name.endswith(".txt")
-
-
-def test_bad_upload_gets_a_chinese_message_and_saves_nothing(client, lead, catalogue):
-    client.force_login(lead)
-    binary = upload(client, b"\x00\x01\x02\x03" * 100, "plan.txt")
-    assert binary.status_code == 200 and "不支持的文件类型" in binary.text
-    empty = upload(client, "扫一扫在手机打开当前页\n".encode(), "plan.txt")
-    assert empty.status_code == 200 and "没有识别到任何任务措施" in empty.text
-    assert not ImportDraft.objects.exists() and not Plan.objects.exists()
-
-
-def test_zip_bomb_docx_is_refused(client, lead, catalogue):
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<w:document>" + " " * (80 * 1024 * 1024) + "</w:document>")
-    client.force_login(lead)
-    response = upload(client, buffer.getvalue(), "plan.docx")
-    assert response.status_code == 200 and "压缩炸弹" in response.text
-    assert not ImportDraft.objects.exists()
-
-
-def test_cancel_discards_the_draft(client, lead, catalogue):
-    client.force_login(lead)
-    url = upload(client, UNKNOWN_PLAN, "要点.txt").url
-    response = client.post(url, {"cancel": "1"})
-    assert response.status_code == 302 and not ImportDraft.objects.exists() and not Plan.objects.exists()
-
-
-def test_only_lead_bureau_may_import(client, leader, alice, catalogue):
-    client.force_login(leader)
-    assert client.get(reverse("admin:tasks_plan_import")).status_code == 403
-    client.force_login(alice)
-    assert client.get(reverse("admin:tasks_plan_import")).status_code == 302  # not staff: to the login page
-
-
-def test_another_users_draft_is_not_found(client, lead, make_user, groups, catalogue):
-    client.force_login(lead)
-    url = upload(client, UNKNOWN_PLAN, "要点.txt").url
-    other = make_user("other-lead", is_staff=True)
-    other.groups.add(groups[0])
-    client.force_login(other)
-    assert client.get(url).status_code == 404
-
-
-def test_docx_upload_parses_like_text(client, lead, catalogue):
-    import docx
-
-    document = docx.Document()
-    for line in UNKNOWN_PLAN.decode("gb18030").splitlines():
-        document.add_paragraph(line)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    parsed = parse_bytes(buffer.getvalue(), "要点.docx")
-    assert [m.number for m in parsed.measures] == ["1", "2"]
-    client.force_login(lead)
-    assert upload(client, buffer.getvalue(), "要点.docx").status_code == 302
 
 
 def test_setup_demo_imports_the_seeds_once(db):

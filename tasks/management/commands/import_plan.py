@@ -1,6 +1,7 @@
 """Import a plan document (one transaction; re-running changes nothing) and print what changed."""
 
 import json
+from pathlib import Path
 
 from django.core.management import BaseCommand, CommandError
 

@@ -238,6 +238,12 @@ def test_a_decimal_that_does_not_continue_the_numbering_is_text():
     assert "3.5亿元用于专利转化" in plan.measures[0].text
 
 
+def test_an_outline_number_is_not_an_item_beginning_with_digits():
+    plan = parse_text("二、主要任务\n1.加强保护。开展行动。\n2.1 完善制度。\n（牵头单位：市知识产权局）\n")
+    assert [m.number for m in plan.measures] == ["1"]
+    assert "2.1 完善制度" in plan.measures[0].text
+
+
 def test_a_line_with_a_bar_that_is_not_a_table_row_is_read_not_dropped():
     plan = parse_text(
         "二、主要任务\n"

@@ -354,7 +354,8 @@ def assignments_from_lists(
         if not cell:
             continue
         for chunk, said in _role_runs(cell):
-            tagged.extend((name, said if role == "other" else role) for name in split_agencies(chunk))
+            # as in a labelled clause: a role word in the cell ("A、B配合") wins over the column's role
+            tagged.extend((name, role if said == "other" else said) for name in split_agencies(chunk))
     return tuple(_assign(tuple(tagged), first_is_lead=False))
 
 

@@ -174,6 +174,10 @@ def test_assignments_from_role_labelled_cells():
         ("市财政局", S),
     ]
     assert assignments_from_lists(None, "", "  ") == ()
+    # the same rules as the labelled clause a task table's row becomes
+    cells = ("市科技局牵头，市财政局配合", "各有关单位", None)
+    clause = "（牵头单位：市科技局牵头，市财政局配合；配合单位：各有关单位）"
+    assert assignments_from_lists(*cells) == parse_clause(clause)[0]
 
 
 @pytest.mark.parametrize(

@@ -62,6 +62,9 @@ _ROLE_SUFFIXES = tuple(
     )
 )
 _LONGEST_SUFFIX = max(len(w) for w in _ROLE_SUFFIXES)
+_SUFFIXES_BY_FIRST: dict[str, tuple[str, ...]] = {
+    ch: tuple(w for w in _ROLE_SUFFIXES if w[0] == ch) for ch in {w[0] for w in _ROLE_SUFFIXES}
+}
 _TRAILING_ALIAS = re.compile(r"\([^()]*\)$")
 # "和各省级人民政府": a joining word before a group; never "和平区".
 _LEADING_NOISE = re.compile(r"^(?:(?:由|请|会同|主要由|其中)|(?:和|及|以及|与|并)(?=各|有关|相关|其他))+")
@@ -111,7 +114,8 @@ def _strip_trailing_roles(name: str) -> str:
     for i in range(n - 1, -1, -1):
         if cut - i > _LONGEST_SUFFIX:
             break
-        if any(reachable[i + len(w)] and name.startswith(w, i) for w in _ROLE_SUFFIXES if i + len(w) <= n):
+        words = _SUFFIXES_BY_FIRST.get(name[i], ())
+        if any(i + len(w) <= n and reachable[i + len(w)] and name.startswith(w, i) for w in words):
             reachable[i] = True
             cut = i
     return name[:cut]

@@ -251,7 +251,7 @@ def _analyse(inner: str) -> _Analysis:
             continue
         agency_parts = []
         for part in _top_level_split(segment, ",，"):
-            if looks_like_deadline(part) and (opens_with_deadline(part) or not _names_agency(part)):
+            if _is_deadline_part(part):
                 deadline_texts.append(part)
             else:
                 agency_parts.append(part)
@@ -311,11 +311,23 @@ def _labelled_segment(label: re.Match, segment: str, runs: list, deadline_texts:
         deadline_texts.append(value)
         return
     role = _LABEL_ROLE.get(name.replace("主要", "")[:2], "other")
+    # "牵头单位:A,2014年9月底前完成": a deadline written inside the label's list
+    parts = _top_level_split(value, ",，")
+    deadlines = [p for p in parts if _is_deadline_part(p)]
+    if deadlines:
+        deadline_texts.extend(deadlines)
+        value = ",".join(p for p in parts if p not in deadlines)
+        if not value:
+            return
     sub_runs = _role_runs(value)
     if role == "other":
         runs.extend(sub_runs)
     else:
         runs.extend((chunk, role if sub_role == "other" else sub_role) for chunk, sub_role in sub_runs)
+
+
+def _is_deadline_part(part: str) -> bool:
+    return looks_like_deadline(part) and (opens_with_deadline(part) or not _names_agency(part))
 
 
 def _names_agency(part: str) -> bool:
@@ -342,7 +354,8 @@ def assignments_from_lists(
         if not cell:
             continue
         for chunk, said in _role_runs(cell):
-            tagged.extend((name, said if role == "other" else role) for name in split_agencies(chunk))
+            # as in a labelled clause: a role word in the cell ("A、B配合") wins over the column's role
+            tagged.extend((name, role if said == "other" else said) for name in split_agencies(chunk))
     return tuple(_assign(tuple(tagged), first_is_lead=False))
 
 

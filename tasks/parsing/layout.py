@@ -33,7 +33,7 @@ _ODD_NUMBERING = re.compile(
 )
 _NONSTANDARD = {(CH, "."): "“一.”", (ARP, ""): "“1)”"}
 BOX_TITLE = re.compile(r"^(?:专栏|专 栏|附专栏)\s*([0-9一二三四五六七八九十]{0,4})\s*[:：、.]?\s*(.*)$")
-_NUMBER_BEFORE_DIGITS = re.compile(r"^(\d{1,3})\s*[、.](?=\d)")
+_NUMBER_BEFORE_DIGITS = re.compile(r"^(\d{1,3})\s*[、.](?=\d+[^\d\s.、])")  # not an outline "2.1 加强"
 _ROW_SPLIT = re.compile(r"\s*\|\s*")
 _MARKDOWN_RULE = re.compile(r"^[|\s:\-—]+$")
 

@@ -44,11 +44,14 @@ class Deadline:
     recurrence: str | None = None  # "yearly" or None
 
     def to_contract(self) -> dict[str, Any]:
-        return {
+        contract: dict[str, Any] = {
             "text": self.text,
             "date": self.date.isoformat() if self.date else None,
             "ongoing": self.ongoing,
         }
+        if self.recurrence:
+            contract["recurrence"] = self.recurrence  # an extra key ("yearly" for 每年); the contract's stay
+        return contract
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,6 +109,18 @@ CLAUSES = [
     ),
     ("（各课题牵头单位负责）", [("各课题牵头单位", R)], None),
     ("（市科技局为牵头单位，市财政局配合）", [("市科技局", L), ("市财政局", S)], None),
+    # the deadline anywhere inside the clause, also within a labelled list
+    (
+        "（牵头单位：市商务局，2014年9月底前完成，配合单位：市财政局）",
+        [("市商务局", L), ("市财政局", S)],
+        D(2014, 9, 30),
+    ),
+    (
+        "（牵头单位：市商务局，配合单位：市财政局，2014年9月底前完成）",
+        [("市商务局", L), ("市财政局", S)],
+        D(2014, 9, 30),
+    ),
+    ("（2014年9月底前完成；牵头单位：市商务局）", [("市商务局", L)], D(2014, 9, 30)),
 ]
 
 
@@ -162,6 +174,10 @@ def test_assignments_from_role_labelled_cells():
         ("市财政局", S),
     ]
     assert assignments_from_lists(None, "", "  ") == ()
+    # the same rules as the labelled clause a task table's row becomes
+    cells = ("市科技局牵头，市财政局配合", "各有关单位", None)
+    clause = "（牵头单位：市科技局牵头，市财政局配合；配合单位：各有关单位）"
+    assert assignments_from_lists(*cells) == parse_clause(clause)[0]
 
 
 @pytest.mark.parametrize(
@@ -236,6 +252,12 @@ def test_a_decimal_that_does_not_continue_the_numbering_is_text():
     )
     assert [m.number for m in plan.measures] == ["1"]
     assert "3.5亿元用于专利转化" in plan.measures[0].text
+
+
+def test_an_outline_number_is_not_an_item_beginning_with_digits():
+    plan = parse_text("二、主要任务\n1.加强保护。开展行动。\n2.1 完善制度。\n（牵头单位：市知识产权局）\n")
+    assert [m.number for m in plan.measures] == ["1"]
+    assert "2.1 完善制度" in plan.measures[0].text
 
 
 def test_a_line_with_a_bar_that_is_not_a_table_row_is_read_not_dropped():

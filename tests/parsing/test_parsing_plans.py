@@ -155,6 +155,13 @@ def test_the_contract_carries_collectives_and_others(parsed):
     }
     assert by_number["9"]["and_others"] is True
     assert "and_others" not in by_number["1"]
+    assert by_number["5"]["deadline"] == {
+        "text": "每年",
+        "date": None,
+        "ongoing": True,
+        "recurrence": "yearly",
+    }
+    assert "recurrence" not in by_number["6"]["deadline"]  # 持续推进: ongoing, not recurring
 
 
 def test_numbers_continue_and_a_bar_in_a_sentence_is_text(parsed):

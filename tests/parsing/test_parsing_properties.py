@@ -111,7 +111,7 @@ def assert_contract_shape(contract: dict) -> None:
             )
             assert a.get("collective", "named") in ("named", "vague")
         if m["deadline"] is not None:
-            assert set(m["deadline"]) == {"text", "date", "ongoing"}
+            assert set(m["deadline"]) - {"recurrence"} == {"text", "date", "ongoing"}
     for i in contract["indicators"]:
         assert set(i) == INDICATOR_KEYS
     assert all(isinstance(w, str) for w in contract["warnings"])
@@ -183,12 +183,13 @@ CELL_WORDS = [
 ]
 
 
-def _best_time(function, argument, repeat: int = 5) -> float:
+def _best_time(function, argument, repeat: int = 7) -> float:
+    """Best CPU time of a few runs: the process's own time, less disturbed by others on a shared machine."""
     best = float("inf")
     for _ in range(repeat):
-        started = time.perf_counter()
+        started = time.process_time()
         function(argument)
-        best = min(best, time.perf_counter() - started)
+        best = min(best, time.process_time() - started)
     return best
 
 

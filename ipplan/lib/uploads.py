@@ -442,7 +442,7 @@ def check_uploaded_file(
     if upload.size is not None and upload.size > limits.max_bytes:
         raise UploadRefused(too_large_message(limits))
     upload.seek(0)
-    data = upload.read(limits.max_bytes + 1)
+    data = upload.read(min(upload.size or limits.max_bytes, limits.max_bytes) + 1)  # read(n) allocates n
     upload.seek(0)
     kind = check_upload(data, allowed=allowed, limits=limits)
     return CheckedUpload(name=upload.name or "", data=data, kind=kind)
@@ -458,7 +458,7 @@ def check_path(path: str | Path, *, allowed: Collection[str], limits: Limits | N
         if path.stat().st_size > limits.max_bytes:
             raise UploadRefused(too_large_message(limits))
         with path.open("rb") as handle:
-            data = handle.read(limits.max_bytes + 1)
+            data = handle.read(limits.max_bytes + 1)  # bounded even if the file grows meanwhile
     except OSError as exc:
         raise UploadRefused(
             _("无法读取文件 %(path)s:%(reason)s") % {"path": path, "reason": exc.strerror or exc}

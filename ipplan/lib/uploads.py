@@ -182,8 +182,8 @@ def sniff(data: bytes) -> str:
     encoding = text_encoding(data)
     if encoding is None:
         return "binary"
-    head = data[:8192]
-    text = head.decode(encoding.removesuffix("-sig"), errors="replace").lower()
+    readable = "gb18030" if encoding == "unknown" else encoding.removesuffix("-sig")
+    text = data[:8192].decode(readable, errors="replace").lower()
     return "html" if _HTML.search(text) else "text"
 
 
@@ -282,9 +282,11 @@ def ole_stream_names(data: bytes) -> set[str]:
 
 
 def _zip_kind(data: bytes) -> str:
+    if _zip_entry_count(data) > MAX_ZIP_MEMBERS:
+        return "zip"  # not indexed at all: check_zip refuses it
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist()) if _zip_entry_count(data) <= MAX_ZIP_MEMBERS else set()
+            names = set(archive.namelist())
             if "mimetype" in names:
                 mimetype = (
                     archive.read("mimetype")[:100] if archive.getinfo("mimetype").file_size < 100 else b""

@@ -119,6 +119,7 @@ def test_utf16_without_bom_is_text(encoding):
         (b"\x00\x01\x02\x03" * 100, "binary"),
         (bytes(range(256)) * 20, "binary"),
         (b"%PDF-1.7\n", "pdf"),
+        (b"plan \x80\x80 \xff text\n" * 20, "text"),  # neither UTF-8 nor GB18030, but no control bytes
     ],
 )
 def test_kinds_come_from_the_bytes(data, kind):

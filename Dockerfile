@@ -11,4 +11,4 @@ RUN DEBUG=1 python manage.py compilemessages -v0 && DEBUG=0 SECRET_KEY=build pyt
 RUN useradd --system --home /app ipplan && mkdir -p /app/var /app/media /app/private && chown -R ipplan /app/var /app/media /app/private
 USER ipplan
 EXPOSE 8000
-CMD ["gunicorn", "ipplan.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "ipplan.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -54,3 +56,47 @@ def measured():
 
 def report(rows: list[dict]) -> None:
     print("BENCH-RESULT " + json.dumps(rows, ensure_ascii=False), flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(*, workers: int, extra_env: dict | None = None, extra_args: tuple[str, ...] = ()):
+    """Serve the benchmark's database with gunicorn and production settings on a free loopback port; yields
+    ``(port, server process)`` once it accepts connections, stops it afterwards."""
+    from django.conf import settings
+
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "IPPLAN_VAR_DIR": str(Path(settings.VAR_DIR) / "bench"),
+        "LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
+    )
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "ipplan.wsgi:application", "-b", f"127.0.0.1:{port}"]
+        + ["-w", str(workers), "--log-level", "warning", *extra_args],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield port, server
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -20,7 +20,6 @@ import os
 import re
 import resource
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -29,8 +28,8 @@ import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, report, setup_django  # noqa: E402
-from bench.web_bench import free_port, session_for  # noqa: E402
+from bench.common import ROOT, gunicorn, report, setup_django  # noqa: E402
+from bench.web_bench import session_for  # noqa: E402
 
 FOLDER = ROOT / "var" / "bench" / "upload"
 ENTRY_POINTS = ["admin upload", "attachment", "agency import", "import_plan", "parse_plan"]
@@ -210,36 +209,8 @@ def stream_upload(port: int, session: str, name: str, size: int, content: bytes 
 
 
 def gunicorn_rows(session: str) -> list[dict]:
-    from django.conf import settings
-
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0",
-        "IPPLAN_VAR_DIR": str(Path(settings.VAR_DIR) / "bench"),
-        "LOG_LEVEL": "WARNING",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    port = free_port()
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "ipplan.wsgi:application", "-b", f"127.0.0.1:{port}"]
-        + ["-w", "1", "--timeout", "120", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
     rows = []
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(workers=1, extra_args=("--timeout", "120")) as (port, server):
         worker = worker_pid(server.pid)
         plan = (ROOT / "seeds" / "dongli-2020-2021-protection-plan.txt").read_bytes()
         status, _text, first = stream_upload(port, session, "东丽.txt", len(plan), content=plan)
@@ -270,9 +241,6 @@ def gunicorn_rows(session: str) -> list[dict]:
                 "note": "first upload handler keeps ≤ MAX_UPLOAD_BYTES, counts the rest; VmHWM of the worker",
             }
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return rows
 
 

@@ -12,16 +12,14 @@ import http.client
 import os
 import random
 import secrets
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import ROOT, report, setup_django  # noqa: E402
+from bench.common import gunicorn, report, setup_django  # noqa: E402
 
 TASKS = int(os.environ.get("BENCH_TASKS", "100000"))
 AGENCIES = 1000
@@ -106,12 +104,6 @@ def queries_for(path: str, session: str) -> int:
     return len(captured.captured_queries)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def load(port: int, path: str, session: str) -> dict:
     def one(_):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -141,7 +133,6 @@ def main() -> None:
     # One key for this process (which creates the sessions) and the server (which reads them).
     os.environ["SECRET_KEY"] = secrets.token_urlsafe(50)
     setup_django("web")
-    from django.conf import settings
 
     from agencies.models import Agency
 
@@ -158,39 +149,7 @@ def main() -> None:
     ]
     queries = {name: queries_for(path, session) for name, path, session, _ in pages}
 
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "IPPLAN_VAR_DIR": str(Path(settings.VAR_DIR) / "bench"),
-        "LOG_LEVEL": "WARNING",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
-    )
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "ipplan.wsgi:application",
-            "-b",
-            f"127.0.0.1:{port}",
-            "-w",
-            "2",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(workers=2) as (port, _server):
         rows = []
         for name, path, session, goal in pages:
             numbers = load(port, path, session)
@@ -204,9 +163,6 @@ def main() -> None:
                     "note": f"{CONCURRENCY} concurrent clients on loopback, gunicorn 2 workers, {REQUESTS} requests",
                 }
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     report(rows)
 
 

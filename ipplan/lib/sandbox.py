@@ -11,8 +11,10 @@ No Django here: the child imports only this module and the function's own module
 from __future__ import annotations
 
 import importlib
+import math
 import multiprocessing
 import resource
+import signal
 import time
 from collections.abc import Callable
 from typing import Any
@@ -55,9 +57,13 @@ def _get_context():
     return _context
 
 
-def _child(conn, func: Callable, args: tuple, kwargs: dict, memory_bytes: int | None) -> None:
+def _child(
+    conn, func: Callable, args: tuple, kwargs: dict, memory_bytes: int | None, cpu_seconds: int
+) -> None:
     if memory_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    # The kernel stops a busy child even if its parent is gone (a gunicorn worker killed at its own timeout).
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
     try:
         outcome = ("ok", func(*args, **kwargs))
     except MemoryError:
@@ -97,10 +103,13 @@ def run_limited(
     context = _get_context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
-        target=_child, args=(sender, func, args, kwargs, memory_bytes), name="ipplan-sandbox", daemon=True
+        target=_child,
+        args=(sender, func, args, kwargs, memory_bytes, math.ceil(timeout) + 1),
+        name="ipplan-sandbox",
+        daemon=True,
     )
+    process.start()  # the first start also starts the forkserver: not part of the function's time
     deadline = time.monotonic() + timeout
-    process.start()
     sender.close()
     try:
         if not receiver.poll(max(deadline - time.monotonic(), 0)):
@@ -110,7 +119,9 @@ def run_limited(
         except EOFError:
             process.join(1)
             # SIGKILL by the kernel's OOM killer, SIGABRT from a native library that could not allocate
-            if memory_bytes and process.exitcode in (-9, -6):
+            if process.exitcode == -signal.SIGXCPU:
+                raise LimitExceeded("time", timeout) from None
+            if memory_bytes and process.exitcode in (-signal.SIGKILL, -signal.SIGABRT):
                 raise LimitExceeded("memory", memory_bytes) from None
             raise ChildCrashed(f"child exited with {process.exitcode}") from None
     finally:

@@ -182,8 +182,8 @@ def sniff(data: bytes) -> str:
     encoding = text_encoding(data)
     if encoding is None:
         return "binary"
-    head = data[:8192]
-    text = head.decode(encoding.removesuffix("-sig"), errors="replace").lower()
+    readable = "gb18030" if encoding == "unknown" else encoding.removesuffix("-sig")
+    text = data[:8192].decode(readable, errors="replace").lower()
     return "html" if _HTML.search(text) else "text"
 
 
@@ -282,9 +282,11 @@ def ole_stream_names(data: bytes) -> set[str]:
 
 
 def _zip_kind(data: bytes) -> str:
+    if _zip_entry_count(data) > MAX_ZIP_MEMBERS:
+        return "zip"  # not indexed at all: check_zip refuses it
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist()) if _zip_entry_count(data) <= MAX_ZIP_MEMBERS else set()
+            names = set(archive.namelist())
             if "mimetype" in names:
                 mimetype = (
                     archive.read("mimetype")[:100] if archive.getinfo("mimetype").file_size < 100 else b""
@@ -442,7 +444,7 @@ def check_uploaded_file(
     if upload.size is not None and upload.size > limits.max_bytes:
         raise UploadRefused(too_large_message(limits))
     upload.seek(0)
-    data = upload.read(limits.max_bytes + 1)
+    data = upload.read(min(upload.size or limits.max_bytes, limits.max_bytes) + 1)  # read(n) allocates n
     upload.seek(0)
     kind = check_upload(data, allowed=allowed, limits=limits)
     return CheckedUpload(name=upload.name or "", data=data, kind=kind)
@@ -458,7 +460,7 @@ def check_path(path: str | Path, *, allowed: Collection[str], limits: Limits | N
         if path.stat().st_size > limits.max_bytes:
             raise UploadRefused(too_large_message(limits))
         with path.open("rb") as handle:
-            data = handle.read(limits.max_bytes + 1)
+            data = handle.read(limits.max_bytes + 1)  # bounded even if the file grows meanwhile
     except OSError as exc:
         raise UploadRefused(
             _("无法读取文件 %(path)s:%(reason)s") % {"path": path, "reason": exc.strerror or exc}

@@ -52,11 +52,11 @@ def test_upload_preview_map_unknown_agency_and_confirm(page, live_server, lead, 
 
 def test_a_bad_file_is_refused_in_chinese(page, live_server, lead, catalogue, tmp_path):
     bad = tmp_path / "plan.docx"
-    bad.write_bytes(b"this is not a word document")
+    bad.write_bytes(b"PK\x03\x04" + b"this is not a word document")  # a damaged package
     log_in(page, live_server, "lead", PASSWORD, admin=True)
     page.goto(f"{live_server.url}/admin/tasks/plan/import/")
     page.set_input_files("input[name=file]", str(bad))
     page.click("text=上传并预览")
     error = page.wait_for_selector(".errorlist")
-    assert "不是有效的 Word (.docx) 文件" in error.inner_text()
+    assert "文件已损坏,无法打开" in error.inner_text()
     assert not Plan.objects.exists()

@@ -4,6 +4,9 @@ with nothing written — through the admin's plan upload, progress attachments, 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,3 +234,20 @@ def test_an_attachment_that_is_a_docx_bomb_leaves_the_task_untouched(through, fi
     through["attachment"](bombs["docx"], "总结.docx")
     finance_task.refresh_from_db()
     assert finance_task.status == Task.Status.NOT_STARTED and finance_task.last_reported_at is None
+
+
+@pytest.mark.parametrize("command", ["import_plan", "parse_plan"])
+def test_the_commands_exit_non_zero_with_the_refusal_on_stderr(command, bombs, tmp_path, settings):
+    path = tmp_path / "计划.docx"
+    path.write_bytes(bombs["xlsx"])  # an .xlsx bomb named .docx
+    result = subprocess.run(
+        [sys.executable, "manage.py", command, str(path)],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0
+    assert "压缩包解压后超过 100 MB 上限" in result.stderr and "Traceback" not in result.stderr
+    assert result.stdout == ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import random
+import resource
 import struct
 import time
 import tracemalloc
@@ -118,6 +119,7 @@ def test_utf16_without_bom_is_text(encoding):
         (b"\x00\x01\x02\x03" * 100, "binary"),
         (bytes(range(256)) * 20, "binary"),
         (b"%PDF-1.7\n", "pdf"),
+        (b"plan \x80\x80 \xff text\n" * 20, "text"),  # neither UTF-8 nor GB18030, but no control bytes
     ],
 )
 def test_kinds_come_from_the_bytes(data, kind):
@@ -288,6 +290,11 @@ def test_a_child_past_its_time_limit_is_killed():
     with pytest.raises(sandbox.LimitExceeded) as exceeded:
         sandbox.run_limited(time.sleep, 60, timeout=0.5)
     assert exceeded.value.what == "time" and time.perf_counter() - start < 5
+
+
+def test_a_child_is_also_limited_in_cpu_time_so_it_dies_even_if_its_parent_does():
+    soft, hard = sandbox.run_limited(resource.getrlimit, resource.RLIMIT_CPU, timeout=5)
+    assert (soft, hard) == (6, 7)
 
 
 def test_a_child_past_its_memory_limit_is_stopped():

@@ -317,3 +317,21 @@ def test_the_plan_admin_page_shows_the_revision_history(catalogue, client, super
     text = page.content.decode()
     assert "修订记录" in text and "第2版" in text and "要点(修订).txt" in text and "首次导入" in text
     assert "重新编号 3" in text and "4 → 3" in text
+
+
+def test_plans_imported_before_the_index_are_recognised_after_the_migration(catalogue):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("tasks.migrations.0005_importer_revisions")
+    plan = import_file(DONGLI).plan
+    fingerprint = plan.content_fingerprint
+    Plan.objects.update(content_fingerprint="")
+    Measure.objects.update(match_key="")
+    migration.index_existing_plans(apps, None)
+    plan.refresh_from_db()
+    assert plan.content_fingerprint == fingerprint
+    assert not Measure.objects.filter(match_key="").exists()
+    as_word = parse_bytes(as_docx(DONGLI.read_text(encoding="utf-8")), "方案.docx")
+    assert find_existing_plan(as_word).plan == plan, "found by content, not by the file's digest"

@@ -432,3 +432,15 @@ def test_leaders_may_read_the_todo_list_and_liaisons_may_not(client, plan, leade
     assert client.get(reverse("admin:tasks_plan_todo", args=[plan.pk])).status_code == 200
     client.force_login(alice)
     assert client.get(reverse("admin:tasks_plan_todo", args=[plan.pk])).status_code == 302
+
+
+def test_a_name_with_two_equally_good_matches_waits_for_the_clerk(client, lead, catalogue):
+    for name in ("区档案工作局", "区档案服务局"):
+        Agency.objects.create(jurisdiction="东丽区", name=name)
+    client.force_login(lead)
+    document = "东丽区工作要点\n一、任务\n1.规范档案管理。(区档案局牵头;2024年底前完成)\n".encode()
+    url = upload(client, document, "档案.txt").url
+    client.post(url, {"action": "accept_all"})
+    page = client.get(url)
+    assert page.status_code == 200 and page.context["preview"].remaining == ("name:区档案局",)
+    assert "区档案工作局" in page.text and "区档案服务局" in page.text

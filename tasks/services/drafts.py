@@ -501,8 +501,12 @@ def set_plan(
     plan = dict(decisions.get("plan", {}))
     changes = {}
     if title is not None:
+        if not title.strip() or len(title.strip()) > 300:
+            raise DecisionError("计划名称不能为空,最多 300 字。")
         changes["title"] = title.strip()
     if jurisdiction is not None:
+        if len(jurisdiction.strip()) > 50:
+            raise DecisionError("行政区划最多 50 字。")
         changes["jurisdiction"] = jurisdiction.strip()
     if period is not None:
         start, end = period

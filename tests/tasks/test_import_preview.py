@@ -205,6 +205,7 @@ def test_ignore_create_and_collective_choices(client, draft_url):
         ({"action": "plan", "period_start": "二〇二四", "period_end": "2025"}, "计划期限应为起止年份"),
         ({"action": "plan", "period_start": "2026", "period_end": "2025"}, "截止年份不早于起始年份"),
         ({"action": "match", "match": "maybe"}, "修订版,还是一份新计划"),
+        ({"action": "plan", "title": "计" * 301}, "最多 300 字"),
         ({"action": "measure", "key": "nope"}, "找不到这条措施"),
         ({"action": "include", "key": "nope"}, "找不到这条措施"),
         ({"action": "launch"}, "无法识别的操作"),

@@ -445,3 +445,14 @@ def test_a_name_with_two_equally_good_matches_waits_for_the_clerk(client, lead, 
     page = client.get(url)
     assert page.status_code == 200 and page.context["preview"].remaining == ("name:区档案局",)
     assert "区档案工作局" in page.text and "区档案服务局" in page.text
+
+
+def test_choosing_collective_without_members_shows_the_member_list(client, draft_url):
+    response = client.post(draft_url, {"action": "name", "name": "区档案馆", "choice": "collective"})
+    assert response.url.endswith("?members=%E5%8C%BA%E6%A1%A3%E6%A1%88%E9%A6%86#names")
+    page = client.get(response.url)
+    assert "请为“区档案馆”选择至少一个成员单位。" in messages_of(page)
+    assert (
+        page.text.count('name="members"')
+        >= Agency.objects.filter(jurisdiction="东丽区", is_group=False).count()
+    )

@@ -18,6 +18,7 @@ from django.template.loader import get_template
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -107,6 +108,7 @@ def preview_view(model_admin, request, draft_id: int):
         catalogue=view.catalogue.sorted_entries(),
         editing=next((row for row in preview.rows if row.key == editing), None),
         only_pending=request.GET.get("show") == "pending",
+        members_for=request.GET.get("members", ""),
         warnings=view.parsed.warnings,
         detected_jurisdiction=view.parsed.jurisdiction or "",
         roles=[(role, ROLE_LABELS[role]) for role in ROLES],
@@ -161,7 +163,7 @@ def _post(request, view: previews.DraftView):
         decisions, anchor = handler(view, post, now)
     except drafts.DecisionError as exc:
         messages.error(request, str(exc))
-        return HttpResponseRedirect(url)
+        return HttpResponseRedirect(url + getattr(exc, "anchor", ""))
     if decisions != draft.decisions:
         draft.decisions = decisions
         draft.save(update_fields=["decisions", "updated_at"])
@@ -226,9 +228,14 @@ def _name_action(view, post, now):
         raise drafts.DecisionError(_("所选单位不在本行政区划的单位目录中。"))
     if any(view.catalogue.get(pk) is None for pk in decision.members):
         raise drafts.DecisionError(_("所选成员单位不在本行政区划的单位目录中。"))
-    decisions = drafts.decide_name(
-        view.draft.decisions, name=name, decision=decision, suggested=row.suggested, now=now
-    )
+    try:
+        decisions = drafts.decide_name(
+            view.draft.decisions, name=name, decision=decision, suggested=row.suggested, now=now
+        )
+    except drafts.DecisionError as exc:
+        if decision.kind == "collective":  # show this name's member checkboxes
+            exc.anchor = "?" + urlencode({"members": name}) + "#names"
+        raise
     return decisions, "#names"
 
 

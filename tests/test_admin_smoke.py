@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
 
+from agencies.models import BureauProfile
 from tasks.models import IndicatorValue, ProgressUpdate
 
 
@@ -16,6 +17,7 @@ def populated(finance_task, science_task, lead, measure, alice):
         name="每万人口高价值发明专利拥有量", unit="件", target="3.5", target_year=2025
     )
     IndicatorValue.objects.create(indicator=indicator, year=2024, value="2.8")
+    BureauProfile.objects.create(user=lead, jurisdiction="东丽区")
     return update
 
 

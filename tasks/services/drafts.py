@@ -29,7 +29,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from agencies.suggest import Catalogue, Suggestion, is_fragment, looks_collective, names_places
+from agencies.suggest import (
+    SUGGEST_SCORE,
+    Catalogue,
+    Suggestion,
+    is_fragment,
+    looks_collective,
+    names_places,
+)
 from tasks.parsing.model import ROLES, Assignment, Deadline, ParsedMeasure, ParsedPlan
 
 NAME_KINDS = ("agency", "create", "ignore", "collective")
@@ -119,7 +126,7 @@ class NameRow:
     measures: int  # how many measures name it
     collective: str | None  # "named" | "vague" | None (as the parser marked it)
     suggestions: tuple[Suggestion, ...]
-    suggested: NameDecision
+    suggested: NameDecision | None  # None: two catalogue agencies fit equally well, the clerk chooses
     decision: NameDecision | None
 
     @property
@@ -127,7 +134,7 @@ class NameRow:
         return self.decision is not None
 
     @property
-    def current(self) -> NameDecision:
+    def current(self) -> NameDecision | None:
         return self.decision or self.suggested
 
 
@@ -303,12 +310,15 @@ def excluded_measures(parsed: ParsedPlan, decisions: Mapping[str, Any]) -> list[
 
 def suggest_name(
     name: str, collective: str | None, catalogue: Catalogue
-) -> tuple[NameDecision, list[Suggestion]]:
-    """The decision proposed for an unknown name, and the ranked catalogue matches shown with it."""
+) -> tuple[NameDecision | None, list[Suggestion]]:
+    """The decision proposed for an unknown name, and the ranked catalogue matches shown with it. None when
+    two agencies fit equally well: like the resolver, the preview never guesses between two."""
     ranked = catalogue.rank(name)
     if is_fragment(name) and collective is None:
         return NameDecision("ignore"), ranked
-    if ranked and ranked[0].score >= 80 and not (collective and not ranked[0].entry.is_group):
+    if ranked and ranked[0].score >= SUGGEST_SCORE and not (collective and not ranked[0].entry.is_group):
+        if len(ranked) > 1 and ranked[1].score == ranked[0].score:
+            return None, ranked
         return NameDecision("agency", agency=ranked[0].entry.pk), ranked
     if (collective == "named" or (collective is None and looks_collective(name))) and names_places(name):
         governments = catalogue.place_governments()
@@ -470,6 +480,8 @@ def accept_suggestions(decisions: Mapping[str, Any], preview: Preview, *, now: d
     if "period" in preview.remaining and preview.plan.suggested_period:
         decisions = set_plan(decisions, period=preview.plan.suggested_period, suggested=True, now=now)
     for row in preview.pending_names:
+        if row.suggested is None:
+            continue
         decisions = decide_name(
             decisions, name=row.name, decision=row.suggested, suggested=row.suggested, now=now
         )
@@ -489,8 +501,12 @@ def set_plan(
     plan = dict(decisions.get("plan", {}))
     changes = {}
     if title is not None:
+        if not title.strip() or len(title.strip()) > 300:
+            raise DecisionError("计划名称不能为空,最多 300 字。")
         changes["title"] = title.strip()
     if jurisdiction is not None:
+        if len(jurisdiction.strip()) > 50:
+            raise DecisionError("行政区划最多 50 字。")
         changes["jurisdiction"] = jurisdiction.strip()
     if period is not None:
         start, end = period

@@ -78,6 +78,18 @@ def test_fragments_are_suggested_ignored_and_unknown_names_created():
     assert drafts.suggest_name("区金融工作局", None, CATALOGUE)[0] == NameDecision("agency", agency=1)
 
 
+def test_two_equally_good_matches_are_left_to_the_clerk():
+    twins = Catalogue.build(
+        "东丽区", [CatalogueEntry(1, "区金融工作局", "东丽区"), CatalogueEntry(2, "区金融服务局", "东丽区")]
+    )
+    suggestion, ranked = drafts.suggest_name("区金融局", None, twins)
+    assert ranked[0].score == ranked[1].score >= 80 and suggestion is None
+    plan = parse_text("东丽区工作要点\n一、任务\n1.加强金融支持。(区金融局牵头;2024年底前完成)\n")
+    preview = drafts.build_grid(plan, {}, twins)
+    decisions = drafts.accept_suggestions({}, preview, now=NOW)
+    assert drafts.build_grid(plan, decisions, twins).remaining == ("name:区金融局",)
+
+
 def test_without_a_period_the_grid_asks_for_one_and_infers_nothing():
     preview = drafts.build_grid(PLAN, {}, CATALOGUE)
     assert preview.plan.period is None and preview.plan.needs_period

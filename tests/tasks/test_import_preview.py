@@ -205,6 +205,7 @@ def test_ignore_create_and_collective_choices(client, draft_url):
         ({"action": "plan", "period_start": "二〇二四", "period_end": "2025"}, "计划期限应为起止年份"),
         ({"action": "plan", "period_start": "2026", "period_end": "2025"}, "截止年份不早于起始年份"),
         ({"action": "match", "match": "maybe"}, "修订版,还是一份新计划"),
+        ({"action": "plan", "title": "计" * 301}, "最多 300 字"),
         ({"action": "measure", "key": "nope"}, "找不到这条措施"),
         ({"action": "include", "key": "nope"}, "找不到这条措施"),
         ({"action": "launch"}, "无法识别的操作"),
@@ -432,3 +433,26 @@ def test_leaders_may_read_the_todo_list_and_liaisons_may_not(client, plan, leade
     assert client.get(reverse("admin:tasks_plan_todo", args=[plan.pk])).status_code == 200
     client.force_login(alice)
     assert client.get(reverse("admin:tasks_plan_todo", args=[plan.pk])).status_code == 302
+
+
+def test_a_name_with_two_equally_good_matches_waits_for_the_clerk(client, lead, catalogue):
+    for name in ("区档案工作局", "区档案服务局"):
+        Agency.objects.create(jurisdiction="东丽区", name=name)
+    client.force_login(lead)
+    document = "东丽区工作要点\n一、任务\n1.规范档案管理。(区档案局牵头;2024年底前完成)\n".encode()
+    url = upload(client, document, "档案.txt").url
+    client.post(url, {"action": "accept_all"})
+    page = client.get(url)
+    assert page.status_code == 200 and page.context["preview"].remaining == ("name:区档案局",)
+    assert "区档案工作局" in page.text and "区档案服务局" in page.text
+
+
+def test_choosing_collective_without_members_shows_the_member_list(client, draft_url):
+    response = client.post(draft_url, {"action": "name", "name": "区档案馆", "choice": "collective"})
+    assert response.url.endswith("?members=%E5%8C%BA%E6%A1%A3%E6%A1%88%E9%A6%86#names")
+    page = client.get(response.url)
+    assert "请为“区档案馆”选择至少一个成员单位。" in messages_of(page)
+    assert (
+        page.text.count('name="members"')
+        >= Agency.objects.filter(jurisdiction="东丽区", is_group=False).count()
+    )

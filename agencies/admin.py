@@ -8,6 +8,8 @@ from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ManyToManyWidget
 
+from ipplan.lib.admin_exports import SafeExportMixin
+
 from .models import Agency, AgencyAlias, Liaison
 from .services import MergeError, merge_agencies
 
@@ -75,7 +77,7 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Agency)
-class AgencyAdmin(ImportExportModelAdmin):
+class AgencyAdmin(SafeExportMixin, ImportExportModelAdmin):
     resource_classes = [AgencyResource]
     list_display = ["name", "short_name", "jurisdiction", "kind", "is_group", "is_confirmed", "task_count"]
     ordering = ["jurisdiction", "name"]

@@ -8,6 +8,7 @@ from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from ipplan.lib.admin_exports import SafeExportMixin
 from reminders.admin import TaskReminderInline, urge_tasks
 from reports.resources import TaskResource
 
@@ -198,7 +199,7 @@ class PlanConfirmImportForm(ConfirmImportForm):
 
 
 @admin.register(Measure)
-class MeasureAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class MeasureAdmin(SafeExportMixin, ImportExportMixin, SimpleHistoryAdmin):
     """Measures, with import/export of Excel 任务分工表 (tasks/resources.py)."""
 
     resource_classes = [DivisionTableResource]
@@ -239,7 +240,7 @@ class MeasureAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(ExportActionMixin, SimpleHistoryAdmin):
+class TaskAdmin(SafeExportMixin, ExportActionMixin, SimpleHistoryAdmin):
     resource_classes = [TaskResource]  # export honours the list filters and search
     list_display = [
         "measure_number",

@@ -643,8 +643,28 @@ class ProgressReport:
                 on_progress(total, total)
 
 
-EXPORTERS = {ProgressReport.identifier: ProgressReport}
+class LedgerReport(ProgressReport):
+    """工作台账 alone: the workbook to print."""
+
+    identifier = "ledger"
+    verbose_name = gettext_lazy("工作台账")
+
+    def task_count(self) -> int:
+        return self.scope.tasks().count()
+
+    def write(self, target: str | Path | IO[bytes], on_progress: ProgressCallback | None = None) -> None:
+        with translation.override(self.language):
+            wb = Workbook(write_only=True)
+            LedgerSheet(self.scope).write(wb)
+            wb.save(target)
+            if on_progress:
+                total = self.task_count()
+                on_progress(total, total)
+
+
+EXPORTERS = {ProgressReport.identifier: ProgressReport, LedgerReport.identifier: LedgerReport}
 
 
 def get_exporter(identifier: str, *, user, params: dict, language: str | None = None) -> ProgressReport:
+    """The exporter registered under ``identifier`` (background jobs store the identifier)."""
     return EXPORTERS[identifier](user=user, params=params, language=language)

@@ -33,9 +33,11 @@ from .xlsx import LIGHT_FILLS, set_up_printing
 
 FONT_NAME = "宋体"
 BODY_SIZE = 10.5  # 五号
-LINE_POINTS = 15.0  # one line of 五号 CJK text with the leading LibreOffice and WPS use
-ROW_PADDING = 5.0
-CJK_UNITS = 2.0  # a CJK character is about two "0" widths, the unit of Excel column widths
+# Sized for Excel and WPS with 宋体: a 五号 line is 14 points, a CJK character two "0" widths (the unit of
+# column widths). LibreOffice substitutes narrower CJK fonts, so its rows keep some spare height.
+LINE_POINTS = 14.0
+ROW_PADDING = 4.0
+CJK_UNITS = 2.0
 OTHER_UNITS = 1.1
 
 

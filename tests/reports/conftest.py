@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 
 from tasks.models import Measure, Task
 
@@ -31,6 +32,9 @@ def ongoing_task(ongoing_measure, finance):
     )
 
 
+DONGLI_IMPORTED = datetime.datetime(2021, 3, 1, 2, 0, tzinfo=datetime.UTC)
+
+
 @pytest.fixture
 def dongli(db):
     """What ``make run`` holds: the agency catalogue and the 东丽 seed plan, imported the way setup_demo
@@ -43,7 +47,8 @@ def dongli(db):
 
     call_command("loaddata", str(settings.BASE_DIR / "fixtures" / "agencies.json"), verbosity=0)
     seed = settings.BASE_DIR / "seeds" / "dongli-2020-2021-protection-plan.txt"
-    list(import_seed_files([seed]))
+    with time_machine.travel(DONGLI_IMPORTED, tick=False):  # the plan was issued at the start of 2021
+        list(import_seed_files([seed]))
     plan = Measure.objects.get(plan__jurisdiction="东丽区", number="1").plan
     reports = [
         "已制定工作方案,明确责任分工和时间节点,召开专题推进会议两次。",
@@ -53,5 +58,10 @@ def dongli(db):
     ]
     tasks = list(Task.objects.filter(measure__plan=plan).order_by("pk"))
     for index, task in enumerate(tasks[::3]):
-        ProgressUpdate.objects.create(task=task, text=reports[index % 3], percent=50)
+        ProgressUpdate.objects.create(
+            task=task,
+            text=reports[index % 3],
+            percent=50,
+            created_at=DONGLI_IMPORTED + datetime.timedelta(days=40),
+        )
     return plan

@@ -9,10 +9,15 @@ import zipfile
 import pytest
 import time_machine
 
+from agencies.models import Agency
+from reports.documents import render as render_document
 from reports.exporters import LedgerReport, ProgressReport
+from reports.services import issue_bulletin, issue_notice
 from tasks.models import ProgressUpdate, Task
 
-from .printing import convert, needs_office, overlapping, page_text, render, words
+from .printing import convert, fonts, needs_office, overlapping, page_text, render, words
+
+TODAY = datetime.date(2022, 3, 1)
 
 pytestmark = needs_office
 
@@ -77,3 +82,29 @@ def test_the_dongli_ledger_prints_as_a_ledger(tmp_path, dongli, lead, today):
     # every measure is printed (its number in the 序号 column, at the left edge)
     numbers = {w.text for w in found if w.x1 < 70 and w.text.isdigit()}
     assert numbers >= {str(n) for n in range(1, 43)}
+
+
+@pytest.mark.parametrize("kind", ["notice", "bulletin"])
+def test_libreoffice_prints_the_documents(kind, tmp_path, lead, dongli):
+    """The .docx opens in LibreOffice: A4 pages, text inside the GB/T 9704 type area, page numbers, no
+    overprint."""
+    agency = Agency.objects.get(name="区市场监管局", jurisdiction="东丽区")
+    if kind == "notice":
+        document, _created = issue_notice(agency=agency, plan=dongli, user=lead, today=TODAY)
+    else:
+        document, _created = issue_bulletin(plan=dongli, period_key="2022-Q1", user=lead, today=TODAY)
+    source = tmp_path / f"{kind}.docx"
+    source.write_bytes(render_document(document))
+    pdf = convert(source, "pdf", tmp_path)
+    render(pdf, f"{kind}-dongli", dpi=60)
+    pages, found = words(pdf)
+    assert all(round(p.width) == 595 and round(p.height) == 842 for p in pages)  # A4 portrait
+    assert overlapping(found) == []
+    first = page_text(pdf, 1)
+    assert document.doc_number.replace("〔", "").replace("〕", "")[:2] in first.replace(" ", "")
+    assert "— 1 —" in first or "—1—" in first.replace(" ", "")
+    # left margin 28 mm (79 pt), top 37 mm: body text starts there, nothing prints outside the type area
+    body = [w for w in found if w.y0 > 100 and w.y1 < 842 - 99]
+    assert min(w.x0 for w in body) >= 79 - 1
+    assert max(w.x1 for w in body) <= 595 - 73 + 1
+    assert "WenQuanYi" in fonts(pdf) or "Noto" in fonts(pdf)  # what LibreOffice substituted (see README)

@@ -226,7 +226,7 @@ def test_the_ledger_has_one_row_per_measure_under_its_section(data, lead, plan):
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
-    assert ws.row_dimensions[5].height >= 2 * 15  # two agencies' progress: at least two lines tall
+    assert ws.row_dimensions[5].height >= 2 * 14  # two agencies' progress: at least two lines tall
 
 
 @time_machine.travel(NOW)
@@ -242,7 +242,7 @@ def test_row_heights_grow_with_the_text():
     columns = ledger_columns()
     short = row_height(["1", "加强保护。", "", "", "", "", "", ""], columns)
     long = row_height(["1", "加强知识产权保护体系建设" * 10, "", "", "", "", "", ""], columns)
-    assert short < 25 and long >= 6 * 15
+    assert short < 25 and long >= 6 * 14
 
 
 @time_machine.travel(NOW)

@@ -572,6 +572,47 @@ class SummarySheet:
             ws.add_chart(bar, "G18")
 
 
+class ScorecardSheet:
+    """考核评分 of the current quarter for the scope's plan (lead bureau and leaders only: it ranks agencies)."""
+
+    identifier = "scorecard"
+    verbose_name = gettext_lazy("考核评分")
+
+    def __init__(self, scope: ReportScope):
+        self.scope = scope
+
+    def write(self, wb: Workbook) -> None:
+        from .models import ScoreWeights
+        from .scorecard import LABELS, Scorecard, default_period
+
+        period = default_period(self.scope.today)
+        weights = ScoreWeights.current().as_dict()
+        card = Scorecard(plan=self.scope.plan, period=period, weights=weights, today=self.scope.today)
+        ws = wb.create_sheet(str(self.verbose_name))
+        set_up_printing(ws, title_rows="4:4")
+        cells = CellFactory(ws)
+        keys = list(LABELS)
+        for index, width in enumerate([8, 28, 8, 10] + [12] * len(keys), 1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+        ws.append([cells.cell(_("考核评分 · %(period)s") % {"period": period.label})])
+        ws.append([cells.cell(_("范围")), cells.cell(self.scope.label())])
+        ws.append(
+            [
+                cells.cell(_("权重")),
+                cells.cell("、".join(f"{LABELS[k]} {weights[k]}" for k in keys)),
+            ]
+        )
+        ws.append(
+            [cells.header(h) for h in (_("排名"), _("单位"), _("任务数"), _("总分"))]
+            + [cells.header(str(LABELS[k])) for k in keys]
+        )
+        for score in card.scores():
+            ws.append(
+                [score.rank, cells.cell(score.name), score.tasks, score.total]
+                + [score.components[k].score for k in keys]
+            )
+
+
 # The report ----------------------------------------------------------------------------------------------
 
 
@@ -599,7 +640,7 @@ def _write_sheet(wb: Workbook, sheet: SheetExporter, done: int, total: int, on_p
 
 
 class ProgressReport:
-    """进度报表: 工作台账 (printable), 汇总, 任务明细, 逾期清单, 指标进展, 进展记录."""
+    """进度报表: 工作台账 (printable), 汇总, 考核评分 (supervisors), 任务明细, 逾期清单, 指标进展, 进展记录."""
 
     identifier = "progress"
     verbose_name = gettext_lazy("进度报表")
@@ -635,6 +676,8 @@ class ProgressReport:
             wb = Workbook(write_only=True)
             LedgerSheet(self.scope).write(wb)
             SummarySheet(self.scope).write(wb)
+            if sees_all_tasks(self.scope.user):
+                ScorecardSheet(self.scope).write(wb)
             done = 0
             for sheet in sheets:
                 done = _write_sheet(wb, sheet, done, total, on_progress)

@@ -13,7 +13,7 @@ from tasks.models import Indicator, IndicatorValue, ProgressUpdate, Task
 
 TODAY = datetime.date(2022, 1, 5)
 NOW = datetime.datetime(2022, 1, 5, 9, 0, tzinfo=datetime.UTC)
-SHEETS = ["工作台账", "汇总", "任务明细", "逾期清单", "指标进展", "进展记录"]
+SHEETS = ["工作台账", "汇总", "考核评分", "任务明细", "逾期清单", "指标进展", "进展记录"]
 
 
 @pytest.fixture
@@ -284,3 +284,49 @@ def test_bad_filters_get_a_chinese_error_and_outsiders_get_403(client, lead, cha
     assert "筛选条件有误" in response.content.decode()
     client.force_login(charlie)
     assert client.get(reverse("reports:progress_report")).status_code == 403
+
+
+@time_machine.travel(NOW)
+def test_the_workbook_ranks_agencies_for_supervisors_only(data, lead, alice):
+    Task.objects.update(created_at=datetime.datetime(2021, 9, 1, tzinfo=datetime.UTC))  # assigned before
+    rows = table(workbook(lead)["考核评分"])
+    assert rows[0][0] == "考核评分 · 2022年第1季度"
+    assert rows[3][:4] == ["排名", "单位", "任务数", "总分"]
+    assert {r[1] for r in rows[4:]} == {"区金融局", "区科技局", "区市场监管局"}
+    assert "考核评分" not in workbook(alice).sheetnames
+
+
+@time_machine.travel(NOW)
+def test_a_command_in_a_progress_report_stays_text(data, lead, finance_task):
+    ProgressUpdate.objects.create(task=finance_task, author=lead, text="=cmd|' /C calc'!A0", percent=10)
+    wb = workbook(lead)
+    cells = [
+        c
+        for ws in wb
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and "cmd|" in c.value
+    ]
+    assert {c.parent.title for c in cells} >= {"工作台账", "任务明细", "进展记录"}
+    assert all(c.data_type == "s" for c in cells)
+    assert "=cmd|' /C calc'!A0" in [c.value for c in cells]
+
+
+@time_machine.travel(NOW)
+def test_the_ledger_downloads_alone_with_the_list_filters(client, data, alice, charlie, plan):
+    client.force_login(alice)
+    response = client.get(reverse("reports:ledger_report"), {"plan": plan.pk})
+    assert response.status_code == 200
+    assert (
+        "filename*=utf-8''" in response["Content-Disposition"]
+        and "20220105" in response["Content-Disposition"]
+    )
+    wb = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert wb.sheetnames == ["工作台账"]
+    rows = table(wb["工作台账"])
+    assert rows[1][0] == "制表单位:区金融局    截至2022年1月5日"
+    measures = [r for r in rows[3:] if r[1]]
+    assert [r[0] for r in measures] == ["2", "5"]  # alice's agency's measures only
+    assert "区科技局:" not in "".join(r[5] or "" for r in measures)  # nor another agency's reports
+    client.force_login(charlie)
+    assert client.get(reverse("reports:ledger_report")).status_code == 403

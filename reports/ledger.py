@@ -204,8 +204,11 @@ class LedgerSheet:
         measures = list(self.measures())
         measure_ids = [m[0] for m in measures]
         by_measure: dict[int, LedgerRow] = {}
+        ongoing_measures = set()
         for pk, _plan, _title, _section, number, text, raw, day, ongoing in measures:
             by_measure[pk] = LedgerRow(number=number, text=text, deadline=_deadline_text(raw, day, ongoing))
+            if ongoing:
+                ongoing_measures.add(pk)
 
         # Every agency of each measure by name (names only; a liaison sees only their own tasks' progress).
         everyone = (
@@ -248,6 +251,8 @@ class LedgerSheet:
                 row.status = str(MEASURE_STATUS[row.light])
                 if row.light == Light.GREEN and pk not in started:
                     row.status = _("未开始")
+                elif row.light == Light.RED and pk in ongoing_measures:
+                    row.status = _("未按期报送")  # 持续推进: a periodic report was missed
             if extended[pk]:
                 row.notes.append(
                     _("经批准延期(原时限%(dates)s)") % {"dates": "、".join(sorted(extended[pk]))}

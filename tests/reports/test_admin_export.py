@@ -130,3 +130,16 @@ def test_agency_export_honours_the_admin_filters(client, superuser, finance, sci
     client.force_login(superuser)
     rows = export(client, reverse("admin:agencies_agency_changelist"), "is_confirmed__exact=0")
     assert [row[0] for row in rows[1:]] == ["区科技局"]
+
+
+def test_agency_export_is_safe_too(client, superuser, finance):
+    finance.short_name = '=HYPERLINK("http://evil")'
+    finance.save()
+    client.force_login(superuser)
+    url = reverse("admin:agencies_agency_changelist")
+    ws = openpyxl.load_workbook(io.BytesIO(post_export(client, url, "xlsx").content)).active
+    assert ws.title == "单位"
+    cells = [c for row in ws.iter_rows() for c in row if c.value == finance.short_name]
+    assert cells and all(c.data_type == "s" for c in cells)
+    content = post_export(client, url, "csv").content
+    assert content.startswith(codecs.BOM_UTF8) and b"'=HYPERLINK" in content

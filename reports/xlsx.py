@@ -83,6 +83,9 @@ class FastRows:
     ``write_row`` per row, openpyxl 3.1) and emits the identical markup — inline strings, numbers, date serials
     and style ids registered through openpyxl's public ``style_id`` — several times faster. Charts, panes,
     widths and the auto-filter are untouched. Install it after the (styled) header row has been appended.
+    These are private openpyxl internals: pyproject.toml pins openpyxl to 3.1.x, the version this was tested
+    with (tests/reports/test_progress_report.py reads the result back); re-test before widening the pin.
+    Strings are inline strings, never formulas, so "=…" text needs no apostrophe (ipplan/lib/safe_cells.py).
 
     ``kinds`` gives each column's kind: text, wrap, date, datetime, int, percent or light.
     """

@@ -8,6 +8,7 @@ from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ManyToManyWidget
 
+from ipplan.lib.admin_exports import SafeExportMixin
 from ipplan.lib.uploads import GatedImportForm
 
 from .models import Agency, AgencyAlias, BureauProfile, Liaison
@@ -77,7 +78,7 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Agency)
-class AgencyAdmin(ImportExportModelAdmin):
+class AgencyAdmin(SafeExportMixin, ImportExportModelAdmin):
     resource_classes = [AgencyResource]
     import_form_class = GatedImportForm  # the upload gate: size, kind by content, zip bombs
     list_display = ["name", "short_name", "jurisdiction", "kind", "is_group", "is_confirmed", "task_count"]

@@ -1,6 +1,7 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from .models import CalendarFeed, ExportJob
+from .models import SCORE_KEYS, CalendarFeed, ExportJob, IssuedDocument, ScoreWeights
 
 
 @admin.register(CalendarFeed)
@@ -39,6 +40,55 @@ class ExportJobAdmin(admin.ModelAdmin):
         "finished_at",
     ]
     readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ScoreWeights)
+class ScoreWeightsAdmin(admin.ModelAdmin):
+    """考核权重: one row the lead bureau edits; issued 通报 keep the weights they were computed with."""
+
+    list_display = ["__str__", *SCORE_KEYS, "updated_at"]
+    fields = list(SCORE_KEYS)
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not ScoreWeights.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        ScoreWeights.current()  # the row exists from the first visit on, holding the documented defaults
+        return super().changelist_view(request, extra_context)
+
+
+@admin.register(IssuedDocument)
+class IssuedDocumentAdmin(admin.ModelAdmin):
+    list_display = ["doc_number", "kind", "agency", "plan", "period", "issued_on", "reply_by", "issued_by"]
+    list_filter = ["kind", "year"]
+    search_fields = ["agency__name", "plan__title"]
+    fields = [
+        "kind",
+        "year",
+        "number",
+        "agency",
+        "plan",
+        "period",
+        "issued_on",
+        "reply_by",
+        "issued_by",
+        "weights",
+        "scores",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("文号"), ordering="number")
+    def doc_number(self, document: IssuedDocument) -> str:
+        return document.doc_number
 
     def has_add_permission(self, request):
         return False

@@ -35,8 +35,9 @@ from tasks.filters import TaskFilter
 from tasks.models import Indicator, IndicatorValue, Plan, ProgressUpdate, Task
 from tasks.status import Light
 
+from .ledger import LedgerSheet
 from .selectors import liaison_agencies, sees_all_tasks
-from .xlsx import DATE_FORMAT, PERCENT_FORMAT, CellFactory, FastRows
+from .xlsx import DATE_FORMAT, PERCENT_FORMAT, CellFactory, FastRows, set_up_printing
 
 ProgressCallback = Callable[[int, int], None]
 PROGRESS_EVERY = 1000  # rows between progress reports
@@ -92,6 +93,23 @@ class ReportScope:
         if self.agency is not None:
             indicators = indicators.filter(agency=self.agency)
         return indicators
+
+    def describe_filters(self) -> str:
+        """The filters applied beyond the plan, in words ("单位:区金融局;状态:推进中"), for printed headers."""
+        parts = []
+        form = self.filterset.form
+        for name, value in form.cleaned_data.items():
+            if name in ("plan", "ordering") or value in (None, "", False, [], ()):
+                continue
+            field = form.fields[name]
+            if hasattr(field, "choices") and not hasattr(value, "pk"):
+                value = dict(field.choices).get(value, value)
+            elif isinstance(value, datetime.date):
+                value = f"{value.year}年{value.month}月{value.day}日"
+            elif value is True:
+                value = _("是")
+            parts.append(f"{field.label}:{value}")
+        return ";".join(parts)
 
     def label(self) -> str:
         if self.plan is not None:
@@ -466,6 +484,7 @@ class SummarySheet:
 
     def write(self, wb: Workbook) -> None:
         ws = wb.create_sheet(str(self.verbose_name))
+        set_up_printing(ws, landscape=False)  # write-only: before the first row
         cells = CellFactory(ws)
         for letter, width in zip("ABCDE", (30, 12, 12, 12, 12), strict=True):
             ws.column_dimensions[letter].width = width
@@ -480,7 +499,7 @@ class SummarySheet:
 
         def append(values) -> int:
             nonlocal row
-            ws.append(values)
+            ws.append([cells.cell(v) if isinstance(v, str) else v for v in values])
             row += 1
             return row
 
@@ -524,8 +543,10 @@ class SummarySheet:
             Reference(ws, min_col=2, min_row=status_header, max_row=status_last), titles_from_data=True
         )
         pie.set_categories(Reference(ws, min_col=1, min_row=status_header + 1, max_row=status_last))
-        pie.dataLabels = DataLabelList()
-        pie.dataLabels.showPercent = True
+        # Plain labels: the percentage only (LibreOffice otherwise prints "未开始; 任务数; 95; 95%").
+        pie.dataLabels = DataLabelList(
+            showPercent=True, showVal=False, showCatName=False, showSerName=False, showLegendKey=False
+        )
         pie.height, pie.width = 7.5, 12
         ws.add_chart(pie, "G2")
 
@@ -543,9 +564,53 @@ class SummarySheet:
             )
             bar.set_categories(Reference(ws, min_col=1, min_row=agency_header + 1, max_row=shown))
             bar.legend = None
+            bar.x_axis.scaling.orientation = "maxMin"  # the worst agency first, at the top
+            bar.x_axis.delete = False  # openpyxl 3.1 hides both axes unless told
+            bar.y_axis.delete = False
             bar.height = max(7.5, 0.6 * (shown - agency_header) + 3)
             bar.width = 16
             ws.add_chart(bar, "G18")
+
+
+class ScorecardSheet:
+    """考核评分 of the current quarter for the scope's plan (lead bureau and leaders only: it ranks agencies)."""
+
+    identifier = "scorecard"
+    verbose_name = gettext_lazy("考核评分")
+
+    def __init__(self, scope: ReportScope):
+        self.scope = scope
+
+    def write(self, wb: Workbook) -> None:
+        from .models import ScoreWeights
+        from .scorecard import LABELS, Scorecard, default_period
+
+        period = default_period(self.scope.today)
+        weights = ScoreWeights.current().as_dict()
+        card = Scorecard(plan=self.scope.plan, period=period, weights=weights, today=self.scope.today)
+        ws = wb.create_sheet(str(self.verbose_name))
+        set_up_printing(ws, title_rows="4:4")
+        cells = CellFactory(ws)
+        keys = list(LABELS)
+        for index, width in enumerate([8, 28, 8, 10] + [12] * len(keys), 1):
+            ws.column_dimensions[get_column_letter(index)].width = width
+        ws.append([cells.cell(_("考核评分 · %(period)s") % {"period": period.label})])
+        ws.append([cells.cell(_("范围")), cells.cell(self.scope.label())])
+        ws.append(
+            [
+                cells.cell(_("权重")),
+                cells.cell("、".join(f"{LABELS[k]} {weights[k]}" for k in keys)),
+            ]
+        )
+        ws.append(
+            [cells.header(h) for h in (_("排名"), _("单位"), _("任务数"), _("总分"))]
+            + [cells.header(str(LABELS[k])) for k in keys]
+        )
+        for score in card.scores():
+            ws.append(
+                [score.rank, cells.cell(score.name), score.tasks, score.total]
+                + [score.components[k].score for k in keys]
+            )
 
 
 # The report ----------------------------------------------------------------------------------------------
@@ -558,6 +623,7 @@ def _write_sheet(wb: Workbook, sheet: SheetExporter, done: int, total: int, on_p
     for index, column in enumerate(columns, 1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
     ws.freeze_panes = "A2"  # write-only sheets take panes and widths before the first row
+    set_up_printing(ws, title_rows="1:1")
 
     rows = sheet.iterate_list()
     ws.append([cells.header(h) for h in next(rows)])
@@ -574,7 +640,7 @@ def _write_sheet(wb: Workbook, sheet: SheetExporter, done: int, total: int, on_p
 
 
 class ProgressReport:
-    """进度报表: 汇总, 任务明细, 逾期清单, 指标进展, 进展记录."""
+    """进度报表: 工作台账 (printable), 汇总, 考核评分 (supervisors), 任务明细, 逾期清单, 指标进展, 进展记录."""
 
     identifier = "progress"
     verbose_name = gettext_lazy("进度报表")
@@ -608,7 +674,10 @@ class ProgressReport:
             sheets = [cls(self.scope) for cls in self.sheet_classes]
             total = sum(sheet.count() for sheet in sheets)
             wb = Workbook(write_only=True)
+            LedgerSheet(self.scope).write(wb)
             SummarySheet(self.scope).write(wb)
+            if sees_all_tasks(self.scope.user):
+                ScorecardSheet(self.scope).write(wb)
             done = 0
             for sheet in sheets:
                 done = _write_sheet(wb, sheet, done, total, on_progress)
@@ -617,8 +686,28 @@ class ProgressReport:
                 on_progress(total, total)
 
 
-EXPORTERS = {ProgressReport.identifier: ProgressReport}
+class LedgerReport(ProgressReport):
+    """工作台账 alone: the workbook to print."""
+
+    identifier = "ledger"
+    verbose_name = gettext_lazy("工作台账")
+
+    def task_count(self) -> int:
+        return self.scope.tasks().count()
+
+    def write(self, target: str | Path | IO[bytes], on_progress: ProgressCallback | None = None) -> None:
+        with translation.override(self.language):
+            wb = Workbook(write_only=True)
+            LedgerSheet(self.scope).write(wb)
+            wb.save(target)
+            if on_progress:
+                total = self.task_count()
+                on_progress(total, total)
+
+
+EXPORTERS = {ProgressReport.identifier: ProgressReport, LedgerReport.identifier: LedgerReport}
 
 
 def get_exporter(identifier: str, *, user, params: dict, language: str | None = None) -> ProgressReport:
+    """The exporter registered under ``identifier`` (background jobs store the identifier)."""
     return EXPORTERS[identifier](user=user, params=params, language=language)

@@ -116,3 +116,101 @@ class ExportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class ScoreWeights(models.Model):
+    """The weights of the 考核 scorecard (reports/scorecard.py), set by the lead bureau in the admin. One row;
+    the defaults are those documented in the README. Issued 通报 keep a copy of the weights they used."""
+
+    acknowledge = models.PositiveSmallIntegerField(
+        _("签收及时"), default=15, help_text=_("任务分派后 2 天内签收得满分,每超 1 天扣 5 分。")
+    )
+    on_time = models.PositiveSmallIntegerField(
+        _("按期办结率"), default=30, help_text=_("本期到期的任务中,在截止日期前办结的比例。")
+    )
+    reports = models.PositiveSmallIntegerField(
+        _("定期报送按时率"), default=20, help_text=_("持续推进任务本期应报送的进展中,按时报送的比例。")
+    )
+    overdue = models.PositiveSmallIntegerField(
+        _("逾期天数"), default=20, help_text=_("任务·天中未逾期的比例(逾期一天的任务计一个任务·天)。")
+    )
+    extensions = models.PositiveSmallIntegerField(
+        _("延期申请"), default=10, help_text=_("每申请一次延期扣半个任务的分,获批再扣半个。")
+    )
+    returned = models.PositiveSmallIntegerField(
+        _("办结退回"), default=5, help_text=_("申请办结的任务中未被退回的比例。")
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("考核权重")
+        verbose_name_plural = _("考核权重")
+
+    def __str__(self) -> str:
+        return str(_("考核权重"))
+
+    @classmethod
+    def current(cls) -> "ScoreWeights":
+        weights = cls.objects.order_by("pk").first()
+        return weights if weights is not None else cls.objects.create()
+
+    def as_dict(self) -> dict[str, int]:
+        return {key: getattr(self, key) for key in SCORE_KEYS}
+
+
+SCORE_KEYS = ("acknowledge", "on_time", "reports", "overdue", "extensions", "returned")
+
+
+class IssuedDocument(models.Model):
+    """A numbered document the lead bureau issued (督办〔2026〕N号): what it said is kept as data, so the
+    .docx rebuilt later is the one that was sent, whatever changed since."""
+
+    class Kind(models.TextChoices):
+        NOTICE = "notice", _("督办通知单")
+        BULLETIN = "bulletin", _("工作进展情况通报")
+
+    PREFIXES = {"notice": "督办", "bulletin": "通报"}
+
+    kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(_("年份"))
+    number = models.PositiveIntegerField(_("序号"))
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("计划"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    agency = models.ForeignKey(
+        "agencies.Agency",
+        verbose_name=_("单位"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="issued_documents",
+    )
+    period = models.CharField(_("考核期"), max_length=20, blank=True)
+    issued_on = models.DateField(_("成文日期"))
+    reply_by = models.DateField(_("反馈期限"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签发人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    content = models.JSONField(_("内容"), default=dict)
+    weights = models.JSONField(_("考核权重"), default=dict, blank=True)
+    scores = models.JSONField(_("考核得分"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("督办文书")
+        verbose_name_plural = _("督办文书")
+        ordering = ["-year", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year", "number"], name="issued_document_unique_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doc_number} {self.get_kind_display()}"
+
+    @property
+    def doc_number(self) -> str:
+        return f"{self.PREFIXES[self.kind]}〔{self.year}〕{self.number}号"

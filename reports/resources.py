@@ -1,6 +1,7 @@
 """django-import-export resources for the admin's export button (xlsx/csv), which honours the admin filters.
 
-Export only: tasks are created by importing plan documents, never from a spreadsheet.
+Export only: tasks are created by importing plan documents, never from a spreadsheet. Dates are returned
+as dates (real date cells in .xlsx); formulas are neutralised by the formats (ipplan/lib/admin_exports.py).
 """
 
 from django.utils import timezone
@@ -8,8 +9,6 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources
 
 from tasks.models import Task
-
-from .xlsx import neutralise
 
 
 class TaskResource(resources.ModelResource):
@@ -20,7 +19,7 @@ class TaskResource(resources.ModelResource):
     jurisdiction = fields.Field(attribute="agency__jurisdiction", column_name="行政区划", readonly=True)
     role = fields.Field(column_name="角色", readonly=True)
     due = fields.Field(column_name="截止日期", readonly=True)
-    next_report_due = fields.Field(attribute="next_report_due", column_name="下次报送", readonly=True)
+    next_report_due = fields.Field(column_name="下次报送", readonly=True)
     status = fields.Field(column_name="状态", readonly=True)
     percent = fields.Field(attribute="percent", column_name="进度(%)", readonly=True)
     light = fields.Field(column_name="灯号", readonly=True)
@@ -48,10 +47,6 @@ class TaskResource(resources.ModelResource):
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("measure__plan", "agency")
 
-    def export_field(self, field, instance, **kwargs):
-        # Text typed by people or copied from documents must never run as a spreadsheet formula.
-        return neutralise(super().export_field(field, instance, **kwargs))
-
     def dehydrate_role(self, task: Task) -> str:
         return str(task.get_role_display())
 
@@ -59,10 +54,13 @@ class TaskResource(resources.ModelResource):
         return str(task.get_status_display())
 
     def dehydrate_due(self, task: Task):
-        return _("持续推进") if task.is_ongoing else (task.due_date.isoformat() if task.due_date else "")
+        return _("持续推进") if task.is_ongoing else task.due_date
+
+    def dehydrate_next_report_due(self, task: Task):
+        return task.next_report_due
 
     def dehydrate_light(self, task: Task) -> str:
         return str(task.get_light(timezone.localdate()).label)
 
-    def dehydrate_updated_at(self, task: Task) -> str:
-        return timezone.localtime(task.updated_at).strftime("%Y-%m-%d %H:%M")
+    def dehydrate_updated_at(self, task: Task):
+        return timezone.localtime(task.updated_at).replace(tzinfo=None, second=0, microsecond=0)

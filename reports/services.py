@@ -8,14 +8,14 @@ import tempfile
 from pathlib import Path
 
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from agencies.models import Liaison
+from agencies.models import Agency, Liaison
 from tasks.models import Plan
 
-from .models import CalendarFeed, ExportJob, new_feed_token
+from .models import CalendarFeed, ExportJob, IssuedDocument, new_feed_token
 from .selectors import sees_all_tasks
 
 logger = logging.getLogger(__name__)
@@ -146,3 +146,93 @@ def purge_exports(*, now: datetime.datetime | None = None) -> int:
         job.delete()
         deleted += 1
     return deleted
+
+
+# Issued documents (督办通知单, 通报) ---------------------------------------------------------------------------
+
+REPLY_DAYS = 5  # working time a unit gets to answer a 督办通知单 (calendar days, shown on the document)
+
+
+def _issue(*, kind: str, issued_on: datetime.date, **fields) -> IssuedDocument:
+    """Create the document with the next number of its year (督办〔2026〕N号). The unique constraint settles
+    a race between two clerks: the loser takes the next number."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                last = (
+                    IssuedDocument.objects.filter(kind=kind, year=issued_on.year)
+                    .order_by("-number")
+                    .values_list("number", flat=True)
+                    .first()
+                )
+                return IssuedDocument.objects.create(
+                    kind=kind, year=issued_on.year, number=(last or 0) + 1, issued_on=issued_on, **fields
+                )
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not number the document")
+
+
+def issue_notice(
+    *,
+    agency: Agency,
+    plan: Plan | None,
+    user,
+    today: datetime.date | None = None,
+    reply_by: datetime.date | None = None,
+) -> tuple[IssuedDocument, bool]:
+    """督办通知单 for one agency's overdue and red tasks. Issuing again the same day for the same agency and
+    plan returns the notice already issued (no second number). Returns (notice, created)."""
+    from .documents import notice_content
+
+    today = today or timezone.localdate()
+    existing = IssuedDocument.objects.filter(
+        kind=IssuedDocument.Kind.NOTICE, agency=agency, plan=plan, issued_on=today
+    ).first()
+    if existing is not None:
+        return existing, False
+    reply_by = reply_by or today + datetime.timedelta(days=REPLY_DAYS)
+    content = notice_content(agency=agency, plan=plan, today=today, reply_by=reply_by)
+    notice = _issue(
+        kind=IssuedDocument.Kind.NOTICE,
+        issued_on=today,
+        agency=agency,
+        plan=plan,
+        reply_by=reply_by,
+        issued_by=user,
+        content=content,
+    )
+    return notice, True
+
+
+def issue_bulletin(
+    *, plan: Plan | None, period_key: str, user, today: datetime.date | None = None
+) -> tuple[IssuedDocument, bool]:
+    """工作进展情况通报 for a plan and a period, with the weights and scores it prints stored on it: later
+    changes of the weights do not change what was issued. One 通报 per plan and period (issuing again
+    returns it). Returns (bulletin, created)."""
+    from .documents import bulletin_content
+    from .models import ScoreWeights
+    from .scorecard import Scorecard, parse_period
+
+    today = today or timezone.localdate()
+    period = parse_period(period_key)
+    existing = IssuedDocument.objects.filter(
+        kind=IssuedDocument.Kind.BULLETIN, plan=plan, period=period.key
+    ).first()
+    if existing is not None:
+        return existing, False
+    weights = ScoreWeights.current().as_dict()
+    scores = Scorecard(plan=plan, period=period, weights=weights, today=today).scores()
+    content = bulletin_content(plan=plan, period=period, scores=scores, today=today)
+    bulletin = _issue(
+        kind=IssuedDocument.Kind.BULLETIN,
+        issued_on=today,
+        plan=plan,
+        period=period.key,
+        issued_by=user,
+        content=content,
+        weights=weights,
+        scores=[score.as_dict() for score in scores],
+    )
+    return bulletin, True

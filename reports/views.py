@@ -15,18 +15,22 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from agencies.models import Liaison
+from agencies.models import Agency, Liaison
+from agencies.roles import is_lead_bureau
 from tasks.models import Plan, Task
 
 from . import services
 from .calendar import build_calendar
-from .exporters import ProgressReport, ReportError
-from .models import CalendarFeed, ExportJob
+from .documents import filename as document_filename
+from .documents import render as render_document
+from .exporters import LedgerReport, ProgressReport, ReportError
+from .models import CalendarFeed, ExportJob, IssuedDocument, ScoreWeights
+from .scorecard import LABELS, PeriodError, Scorecard, default_period, parse_period
 from .selectors import calendar_tasks, feed_is_live, feed_tasks, sees_all_tasks
 
 FEED_CACHE_SECONDS = 15 * 60  # plan settings (reporting cycle) are not in the fingerprint
@@ -212,3 +216,162 @@ def export_job_download(request: HttpRequest, pk) -> FileResponse:
     except FileNotFoundError:
         raise Http404 from None
     return FileResponse(handle, as_attachment=True, filename=job.filename)
+
+
+@login_required
+@require_GET
+def ledger_report(request: HttpRequest) -> HttpResponse:
+    """工作台账 alone (the printable sheet) for the task list's filters."""
+    if not _may_export(request.user):
+        raise PermissionDenied
+    params = {key: values for key, values in request.GET.lists() if key != "page"}
+    try:
+        report = LedgerReport(
+            user=request.user, params=params, language=get_language() or settings.LANGUAGE_CODE
+        )
+    except ReportError as exc:
+        return render(request, "reports/report_error.html", {"error": str(exc)}, status=400)
+    buffer = io.BytesIO()
+    report.write(buffer)
+    buffer.seek(0)
+    return FileResponse(buffer, as_attachment=True, filename=report.filename())
+
+
+# 考核 scorecard and issued documents --------------------------------------------------------------------------
+
+
+def _require_supervisor(user) -> None:
+    from workspace.views import require_supervisor  # the dashboard's rule: lead bureau and leaders
+
+    require_supervisor(user)
+
+
+def _scorecard_request(request: HttpRequest):
+    """(plan, period, error) from ?plan=&period= (default: the current quarter, all active plans)."""
+    plan = None
+    if request.GET.get("plan", "").isdigit():
+        plan = get_object_or_404(Plan, pk=int(request.GET["plan"]))
+    try:
+        period = (
+            parse_period(request.GET["period"])
+            if request.GET.get("period")
+            else default_period(timezone.localdate())
+        )
+    except PeriodError as exc:
+        return plan, default_period(timezone.localdate()), str(exc)
+    return plan, period, ""
+
+
+@login_required
+@require_GET
+def scorecard(request: HttpRequest) -> HttpResponse:
+    _require_supervisor(request.user)
+    plan, period, error = _scorecard_request(request)
+    weights = ScoreWeights.current()
+    card = Scorecard(plan=plan, period=period, weights=weights.as_dict())
+    return render(
+        request,
+        "reports/scorecard.html",
+        {
+            "plan": plan,
+            "period": period,
+            "error": error,
+            "plans": Plan.objects.filter(is_active=True).order_by("-period_start", "title"),
+            "scores": card.scores(),
+            "labels": LABELS,
+            "weights": weights,
+            "as_of": card.as_of,
+            "is_lead_bureau": is_lead_bureau(request.user),
+            "bulletins": IssuedDocument.objects.filter(
+                kind=IssuedDocument.Kind.BULLETIN, plan=plan, period=period.key
+            ),
+        },
+    )
+
+
+@login_required
+@require_GET
+def scorecard_agency(request: HttpRequest, agency_id: int) -> HttpResponse:
+    """The facts behind one agency's score: every task, timestamp and point counted."""
+    _require_supervisor(request.user)
+    agency = get_object_or_404(Agency, pk=agency_id)
+    plan, period, error = _scorecard_request(request)
+    weights = ScoreWeights.current()
+    card = Scorecard(plan=plan, period=period, weights=weights.as_dict())
+    scores = card.scores(agency_id=agency.pk)
+    return render(
+        request,
+        "reports/scorecard_agency.html",
+        {
+            "agency": agency,
+            "plan": plan,
+            "period": period,
+            "error": error,
+            "score": scores[0] if scores else None,
+            "weights": weights.as_dict(),
+            "as_of": card.as_of,
+        },
+    )
+
+
+@login_required
+@require_POST
+def issue_notice(request: HttpRequest) -> HttpResponse:
+    """督办通知单 for one agency (from the dashboard or a task's 催办), numbered and recorded."""
+    if not is_lead_bureau(request.user):
+        raise PermissionDenied
+    agency = get_object_or_404(Agency, pk=request.POST.get("agency") or 0)
+    plan = None
+    if request.POST.get("plan", "").isdigit():
+        plan = get_object_or_404(Plan, pk=int(request.POST["plan"]))
+    notice, created = services.issue_notice(agency=agency, plan=plan, user=request.user)
+    if created:
+        messages.success(request, _("已签发%(number)s督办通知单。") % {"number": notice.doc_number})
+    else:
+        messages.info(
+            request, _("今天已向该单位签发过%(number)s,未重复编号。") % {"number": notice.doc_number}
+        )
+    return redirect("reports:documents")
+
+
+@login_required
+@require_POST
+def issue_bulletin(request: HttpRequest) -> HttpResponse:
+    if not is_lead_bureau(request.user):
+        raise PermissionDenied
+    plan = None
+    if request.POST.get("plan", "").isdigit():
+        plan = get_object_or_404(Plan, pk=int(request.POST["plan"]))
+    try:
+        bulletin, created = services.issue_bulletin(
+            plan=plan, period_key=request.POST.get("period", ""), user=request.user
+        )
+    except PeriodError as exc:
+        messages.error(request, str(exc))
+        return redirect("reports:scorecard")
+    if created:
+        messages.success(request, _("已签发%(number)s工作进展情况通报。") % {"number": bulletin.doc_number})
+    else:
+        messages.info(request, _("该计划本期已签发%(number)s,未重复编号。") % {"number": bulletin.doc_number})
+    return redirect("reports:documents")
+
+
+@login_required
+@require_GET
+def documents(request: HttpRequest) -> HttpResponse:
+    _require_supervisor(request.user)
+    issued = IssuedDocument.objects.select_related("agency", "plan", "issued_by")[:200]
+    return render(request, "reports/documents.html", {"documents": issued})
+
+
+@login_required
+@require_GET
+def document_download(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_supervisor(request.user)
+    document = get_object_or_404(IssuedDocument, pk=pk)
+    response = HttpResponse(
+        render_document(document),
+        content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    response["Content-Disposition"] = content_disposition_header(True, document_filename(document))
+    return response

@@ -17,9 +17,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.datetime import to_excel
 
+from ipplan.lib.safe_cells import excel_value, set_cell_value
 from tasks.status import Light
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+__all__ = ["excel_value", "CellFactory", "FastRows"]
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 PERCENT_FORMAT = "0.0%"
@@ -34,23 +35,6 @@ HEADER_FILL = PatternFill("solid", start_color="305496", end_color="305496")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 THIN = Side(style="thin", color="BFBFBF")
 HEADER_BORDER = Border(bottom=THIN)
-
-
-def neutralise(value):
-    """Text that a spreadsheet would run as a formula (= + - @) gets a leading apostrophe, as OWASP advises:
-    policy text and progress reports are typed by people and must never execute."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def excel_value(value):
-    """Values openpyxl can store: aware datetimes become local naive ones (Excel has no time zones)."""
-    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
-        from django.utils import timezone
-
-        return timezone.localtime(value).replace(tzinfo=None)
-    return neutralise(value)
 
 
 class CellFactory:
@@ -82,7 +66,7 @@ class CellFactory:
         return self._styles[key]
 
     def cell(self, value, *, number_format: str = "", wrap: bool = False, fill=None, header: bool = False):
-        cell = WriteOnlyCell(self.ws, value=excel_value(value))
+        cell = set_cell_value(WriteOnlyCell(self.ws), value)  # text stays text (ipplan/lib/safe_cells.py)
         cell._style = copy(self._style((number_format, wrap, fill, header)))
         return cell
 
@@ -99,6 +83,9 @@ class FastRows:
     ``write_row`` per row, openpyxl 3.1) and emits the identical markup — inline strings, numbers, date serials
     and style ids registered through openpyxl's public ``style_id`` — several times faster. Charts, panes,
     widths and the auto-filter are untouched. Install it after the (styled) header row has been appended.
+    These are private openpyxl internals: pyproject.toml pins openpyxl to 3.1.x, the version this was tested
+    with (tests/reports/test_progress_report.py reads the result back); re-test before widening the pin.
+    Strings are inline strings, never formulas, so "=…" text needs no apostrophe (ipplan/lib/safe_cells.py).
 
     ``kinds`` gives each column's kind: text, wrap, date, datetime, int, percent or light.
     """
@@ -148,7 +135,8 @@ class FastRows:
                 style = self.styles[kind]
             ref = letter + number
             if isinstance(value, str):
-                value = escape(ILLEGAL_CHARACTERS_RE.sub("", neutralise(value)))
+                # An inline string is never a formula: "=…" is shown as typed (ipplan/lib/safe_cells.py).
+                value = escape(ILLEGAL_CHARACTERS_RE.sub("", value))
                 space = ' xml:space="preserve"' if value != value.strip() else ""
                 if kind == "date":  # "持续推进" in a date column
                     style = self.plain
@@ -161,3 +149,26 @@ class FastRows:
                 parts.append(f'<c r="{ref}" s="{style}" t="n"><v>{value!r}</v></c>')
         parts.append("</row>")
         xf.write(fromstring("".join(parts)))
+
+
+# Printing ----------------------------------------------------------------------------------------------------
+
+PAGE_FOOTER = "第 &P 页 共 &N 页"
+
+
+def set_up_printing(ws, *, title_rows: str | None = None, landscape: bool = True) -> None:
+    """A4, fit to one page wide (as many pages tall as needed), ``title_rows`` (e.g. "4:4") repeated on
+    every page, and the page number in the footer: what a 台账 needs on paper. Public openpyxl API only."""
+    ws.page_setup.paperSize = 9  # A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # 0 = as many pages tall as the rows need
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.header = ws.page_margins.footer = 0.3
+    ws.print_options.horizontalCentered = True
+    ws.HeaderFooter.oddFooter.center.text = PAGE_FOOTER
+    ws.HeaderFooter.oddFooter.center.size = 9
+    if title_rows:
+        ws.print_title_rows = title_rows

@@ -9,6 +9,7 @@ from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.forms import ConfirmImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from ipplan.lib.admin_exports import SafeExportMixin
 from ipplan.lib.uploads import GatedImportForm
 from reminders.admin import TaskReminderInline, urge_tasks
 from reports.resources import TaskResource
@@ -210,7 +211,7 @@ class PlanConfirmImportForm(ConfirmImportForm):
 
 
 @admin.register(Measure)
-class MeasureAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class MeasureAdmin(SafeExportMixin, ImportExportMixin, SimpleHistoryAdmin):
     """Measures, with import/export of Excel 任务分工表 (tasks/resources.py)."""
 
     resource_classes = [DivisionTableResource]
@@ -251,7 +252,7 @@ class MeasureAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(ExportActionMixin, SimpleHistoryAdmin):
+class TaskAdmin(SafeExportMixin, ExportActionMixin, SimpleHistoryAdmin):
     resource_classes = [TaskResource]  # export honours the list filters and search
     list_display = [
         "measure_number",

@@ -13,7 +13,7 @@ from tasks.models import Indicator, IndicatorValue, ProgressUpdate, Task
 
 TODAY = datetime.date(2022, 1, 5)
 NOW = datetime.datetime(2022, 1, 5, 9, 0, tzinfo=datetime.UTC)
-SHEETS = ["汇总", "任务明细", "逾期清单", "指标进展", "进展记录"]
+SHEETS = ["工作台账", "汇总", "考核评分", "任务明细", "逾期清单", "指标进展", "进展记录"]
 
 
 @pytest.fixture
@@ -191,8 +191,58 @@ def test_cells_that_would_run_as_formulas_are_neutralised(data, lead):
     wb = workbook(lead)
     texts = [c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not [c for c in texts if c.data_type == "f"]
-    assert "'=1+1 建立知识产权纠纷调解机制。" in [c.value for c in texts]
-    assert '\'=HYPERLINK("http://evil")' in [c.value for c in texts]
+    # Shown exactly as typed, as text cells: no apostrophe in .xlsx (ipplan/lib/safe_cells.py).
+    values = [c.value for c in texts]
+    assert values.count("=1+1 建立知识产权纠纷调解机制。") >= 2  # 工作台账 and 任务明细
+    assert '=HYPERLINK("http://evil")' in values
+    assert not [v for v in values if v.startswith("'")]
+    assert '区科技局:=HYPERLINK("http://evil")' in table(wb["工作台账"])[4][5]
+
+
+@time_machine.travel(NOW)
+def test_the_ledger_has_one_row_per_measure_under_its_section(data, lead, plan):
+    ws = workbook(lead, {"plan": [str(plan.pk)]})["工作台账"]
+    rows = table(ws)
+    assert rows[0][0] == f"{plan.title}工作台账"
+    assert rows[1][0] == "制表单位:天津市东丽区市场监督管理局    截至2022年1月5日"
+    assert rows[2] == ["序号", "重点任务", "牵头单位", "配合单位", "完成时限", "进展情况", "完成状态", "备注"]
+    assert rows[3][0] == "一、完善知识产权保护制度"
+    assert rows[4][:5] == [
+        "2",
+        "建立健全重大投融资活动知识产权评议工作机制。",
+        "区金融局",
+        "区科技局",
+        "2021年12月底前完成",
+    ]
+    assert rows[4][5] == '区金融局:已起草评议办法,征求意见中。\n区科技局:=HYPERLINK("http://evil")'
+    assert rows[4][6] == "逾期"
+    assert [r[0] for r in rows[5:]] == ["5", "9"]
+    assert rows[5][4] == "持续推进"
+    # merged section row, borders, light colour, the header repeated on every printed page, landscape A4
+    assert "A4:H4" in {str(r) for r in ws.merged_cells.ranges}
+    assert ws.cell(5, 7).fill.start_color.rgb.endswith("F8CBAD")
+    assert ws.cell(5, 2).border.left.style == "thin"
+    assert ws.print_title_rows == "$3:$3"
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+    assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+    assert ws.row_dimensions[5].height >= 2 * 14  # two agencies' progress: at least two lines tall
+
+
+@time_machine.travel(NOW)
+def test_a_filtered_ledger_says_so(data, lead, plan, finance):
+    rows = table(workbook(lead, {"plan": [str(plan.pk)], "agency": [str(finance.pk)]})["工作台账"])
+    assert rows[2][0] == "筛选条件:单位:区金融局(东丽区)"
+    assert [r[0] for r in rows[5:]] == ["2", "5"]
+
+
+def test_row_heights_grow_with_the_text():
+    from reports.ledger import ledger_columns, row_height
+
+    columns = ledger_columns()
+    short = row_height(["1", "加强保护。", "", "", "", "", "", ""], columns)
+    long = row_height(["1", "加强知识产权保护体系建设" * 10, "", "", "", "", "", ""], columns)
+    assert short < 25 and long >= 6 * 14
 
 
 @time_machine.travel(NOW)
@@ -234,3 +284,49 @@ def test_bad_filters_get_a_chinese_error_and_outsiders_get_403(client, lead, cha
     assert "筛选条件有误" in response.content.decode()
     client.force_login(charlie)
     assert client.get(reverse("reports:progress_report")).status_code == 403
+
+
+@time_machine.travel(NOW)
+def test_the_workbook_ranks_agencies_for_supervisors_only(data, lead, alice):
+    Task.objects.update(created_at=datetime.datetime(2021, 9, 1, tzinfo=datetime.UTC))  # assigned before
+    rows = table(workbook(lead)["考核评分"])
+    assert rows[0][0] == "考核评分 · 2022年第1季度"
+    assert rows[3][:4] == ["排名", "单位", "任务数", "总分"]
+    assert {r[1] for r in rows[4:]} == {"区金融局", "区科技局", "区市场监管局"}
+    assert "考核评分" not in workbook(alice).sheetnames
+
+
+@time_machine.travel(NOW)
+def test_a_command_in_a_progress_report_stays_text(data, lead, finance_task):
+    ProgressUpdate.objects.create(task=finance_task, author=lead, text="=cmd|' /C calc'!A0", percent=10)
+    wb = workbook(lead)
+    cells = [
+        c
+        for ws in wb
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and "cmd|" in c.value
+    ]
+    assert {c.parent.title for c in cells} >= {"工作台账", "任务明细", "进展记录"}
+    assert all(c.data_type == "s" for c in cells)
+    assert "=cmd|' /C calc'!A0" in [c.value for c in cells]
+
+
+@time_machine.travel(NOW)
+def test_the_ledger_downloads_alone_with_the_list_filters(client, data, alice, charlie, plan):
+    client.force_login(alice)
+    response = client.get(reverse("reports:ledger_report"), {"plan": plan.pk})
+    assert response.status_code == 200
+    assert (
+        "filename*=utf-8''" in response["Content-Disposition"]
+        and "20220105" in response["Content-Disposition"]
+    )
+    wb = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert wb.sheetnames == ["工作台账"]
+    rows = table(wb["工作台账"])
+    assert rows[1][0] == "制表单位:区金融局    截至2022年1月5日"
+    measures = [r for r in rows[3:] if r[1]]
+    assert [r[0] for r in measures] == ["2", "5"]  # alice's agency's measures only
+    assert "区科技局:" not in "".join(r[5] or "" for r in measures)  # nor another agency's reports
+    client.force_login(charlie)
+    assert client.get(reverse("reports:ledger_report")).status_code == 403

@@ -9,7 +9,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ManyToManyWidget
 
 from .models import Agency, AgencyAlias, Liaison
-from .services import MergeError, fan_out_collective, merge_agencies
+from .services import MergeError, merge_agencies
 
 
 class AgencyResource(resources.ModelResource):
@@ -94,6 +94,8 @@ class AgencyAdmin(ImportExportModelAdmin):
         return agency.task_total
 
     def save_related(self, request, form, formsets, change):
+        from .services import fan_out_collective
+
         super().save_related(request, form, formsets, change)
         group = form.instance
         if group.is_group:  # members named or added: the group's tasks reach them too

@@ -12,7 +12,7 @@ from ipplan.lib.admin_exports import SafeExportMixin
 from ipplan.lib.uploads import GatedImportForm
 
 from .models import Agency, AgencyAlias, BureauProfile, Liaison
-from .services import MergeError, fan_out_collective, merge_agencies
+from .services import MergeError, merge_agencies
 
 
 class AgencyResource(resources.ModelResource):
@@ -98,6 +98,8 @@ class AgencyAdmin(SafeExportMixin, ImportExportModelAdmin):
         return agency.task_total
 
     def save_related(self, request, form, formsets, change):
+        from .services import fan_out_collective
+
         super().save_related(request, form, formsets, change)
         group = form.instance
         if group.is_group:  # members named or added: the group's tasks reach them too

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .match import SAME_TEXT
+
 ROLE_LABELS = {"lead": "牵头", "support": "配合", "responsible": "负责"}
 ROLE_ORDER = {"lead": 0, "responsible": 1, "support": 2}
 
@@ -59,7 +61,7 @@ class MeasureChange:
     @property
     def reworded(self) -> bool:
         """Paired on a loose similarity (0.6–0.9): worth a second look."""
-        return self.score < 0.9
+        return self.score < SAME_TEXT
 
 
 @dataclass(frozen=True)

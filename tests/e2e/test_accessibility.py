@@ -51,6 +51,8 @@ SAMPLE_KWARGS: dict[str, Callable[[World, object], dict]] = {
     "reports:liaison_calendar": lambda w, u: {"liaison_id": w.overdue.agency.liaisons.get().pk},
     "reports:plan_calendar": lambda w, u: {"plan_id": w.overdue.measure.plan_id},
     "reports:task_ics": lambda w, u: {"pk": w.overdue.pk},
+    "reports:scorecard_agency": lambda w, u: {"agency_id": w.overdue.agency_id},
+    "reports:document_download": lambda w, u: {"pk": 0},  # no document issued: the 404 page is checked
     "reports:export_job": lambda w, u: {"pk": export_job(u).pk},
     "reports:export_job_status": lambda w, u: {"pk": export_job(u).pk},
     "reports:export_job_download": lambda w, u: {"pk": export_job(u).pk},

@@ -321,8 +321,9 @@ def suggest_name(
             return None, ranked
         return NameDecision("agency", agency=ranked[0].entry.pk), ranked
     if (collective == "named" or (collective is None and looks_collective(name))) and names_places(name):
+        # Only a real choice of places is proposed: one known government would silently stand for all of them.
         governments = catalogue.place_governments()
-        if governments:
+        if len(governments) >= 2:
             return NameDecision("collective", members=tuple(sorted(e.pk for e in governments))), ranked
     return NameDecision("create"), ranked
 

@@ -7,8 +7,8 @@ existing plans, and at confirmation hands the edited parse and the name decision
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -25,8 +25,6 @@ from tasks.services import drafts, importing
 logger = logging.getLogger(__name__)
 
 DRAFT_LIFETIME = datetime.timedelta(days=30)  # an open draft untouched this long is purged
-_PARSES: OrderedDict[tuple[str, str], ParsedPlan] = OrderedDict()  # (sha256, name) → parse; parsing is pure
-_PARSE_CACHE_SIZE = 8
 # The import service recognises plans by content and takes revision_of/new_plan (the importer's branch); the
 # fallbacks below keep the preview working on the service without it. Remove them once merged.
 REVISIONS = hasattr(importing, "PlanMatch")
@@ -57,16 +55,13 @@ def purge_stale_drafts(now: datetime.datetime | None = None) -> int:
 
 def draft_parse(draft: ImportDraft) -> ParsedPlan:
     """The draft's parse: the parser is deterministic, so it is re-run and kept for the last few drafts."""
-    key = (draft.sha256, draft.original_name)
-    if key in _PARSES:
-        _PARSES.move_to_end(key)
-        return _PARSES[key]
-    with draft.file.open("rb") as handle:
-        parsed = parse_bytes(handle.read(), draft.original_name)
-    _PARSES[key] = parsed
-    while len(_PARSES) > _PARSE_CACHE_SIZE:
-        _PARSES.popitem(last=False)
-    return parsed
+    return _parse(draft.sha256, draft.original_name, draft.file.name)
+
+
+@functools.lru_cache(maxsize=8)  # thread-safe; a parse is immutable (frozen dataclasses)
+def _parse(digest: str, original_name: str, stored_name: str) -> ParsedPlan:
+    with ImportDraft.file.field.storage.open(stored_name, "rb") as handle:
+        return parse_bytes(handle.read(), original_name)
 
 
 def plan_jurisdiction(draft: ImportDraft, parsed: ParsedPlan) -> str:

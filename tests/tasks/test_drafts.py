@@ -72,6 +72,14 @@ def test_suggestions_rank_alias_prefix_short_name_then_edit_distance(written, ex
     assert (best.entry.pk, best.why) == (expected, why)
 
 
+def test_a_collective_of_places_is_proposed_only_with_several_known_governments():
+    lone = Catalogue.build("东丽区", [CatalogueEntry(6, "金桥街道办事处", "东丽区", kind="government")])
+    assert drafts.suggest_name("各街道办", "named", lone)[0] == NameDecision("create")
+    assert drafts.suggest_name("各街道办", "named", CATALOGUE)[0] == NameDecision(
+        "collective", members=(6, 7)
+    )
+
+
 def test_fragments_are_suggested_ignored_and_unknown_names_created():
     assert drafts.suggest_name("单位", None, CATALOGUE)[0] == NameDecision("ignore")
     assert drafts.suggest_name("区档案馆", None, CATALOGUE)[0] == NameDecision("create")

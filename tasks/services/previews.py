@@ -27,7 +27,6 @@ logger = logging.getLogger(__name__)
 DRAFT_LIFETIME = datetime.timedelta(days=30)  # an open draft untouched this long is purged
 # The import service recognises plans by content and takes revision_of/new_plan (the importer's branch); the
 # fallbacks below keep the preview working on the service without it. Remove them once merged.
-REVISIONS = hasattr(importing, "PlanMatch")
 
 
 def default_jurisdiction(user) -> str:
@@ -79,22 +78,14 @@ class PlanLookup:
 
 
 def lookup_plan(parsed: ParsedPlan, *, jurisdiction: str, digest: str) -> PlanLookup:
-    """The one place the preview asks the import service whether this plan exists already.
-
-    The revision-aware service returns ``PlanMatch(plan, kind, overlap)``; before it, ``find_existing_plan``
-    returned a Plan (same file, or same title in the same 行政区划)."""
-    if REVISIONS:
-        match = importing.find_existing_plan(parsed, jurisdiction=jurisdiction, digest=digest)
-        return PlanLookup(match.plan, match.kind if match.plan else None)
-    plan = importing.find_existing_plan(parsed, jurisdiction, digest)
-    if plan is None:
-        return PlanLookup()
-    return PlanLookup(plan, "same" if plan.source_sha256 == digest else "revision")
+    """The one place the preview asks the import service whether this plan exists already (by content)."""
+    match = importing.find_existing_plan(parsed, jurisdiction=jurisdiction, digest=digest)
+    return PlanLookup(match.plan, match.kind if match.plan else None)
 
 
 def plan_diff(view: DraftView):
-    """What confirming would change in the matched plan (None without a match or a diff service)."""
-    if not REVISIONS or view.lookup.plan is None or view.preview.match_choice == "new":
+    """What confirming would change in the matched plan (None without a match)."""
+    if view.lookup.plan is None or view.preview.match_choice == "new":
         return None
     edited, names = drafts.apply_decisions(view.parsed, view.decisions)
     edited, chosen = import_decisions(edited, names)
@@ -126,16 +117,12 @@ def load(draft: ImportDraft) -> DraftView:
 def import_decisions(
     parsed: ParsedPlan, names: dict[str, drafts.NameDecision]
 ) -> tuple[ParsedPlan, dict[str, Agency | str]]:
-    """Turn the preview's name decisions into what ``import_plan`` takes: an Agency, "create", or a collective.
-
-    Where the import service has no ``Collective`` decision yet, a collective's members are written into each
-    measure in its place (each member gets the collective's role), which gives the same tasks today."""
+    """Turn the preview's name decisions into what ``import_plan`` takes: an Agency, "create", or a
+    ``Collective`` of member agencies (ignored names were already dropped by ``drafts.apply_decisions``)."""
     ids = {d.agency for d in names.values() if d.kind == "agency"}
     ids |= {pk for d in names.values() if d.kind == "collective" for pk in d.members}
     agencies = Agency.objects.in_bulk(ids)
-    collective_type = getattr(importing, "Collective", None)
     chosen: dict[str, Agency | str] = {}
-    expand: dict[str, list[Agency]] = {}
     for name, decision in names.items():
         if decision.kind == "agency":
             if decision.agency not in agencies:
@@ -143,37 +130,10 @@ def import_decisions(
             chosen[name] = agencies[decision.agency]
         elif decision.kind == "collective":
             members = [agencies[pk] for pk in decision.members if pk in agencies]
-            if collective_type is not None:
-                chosen[name] = collective_type(members=tuple(members))
-            else:
-                expand[name] = members
+            chosen[name] = importing.Collective(members=tuple(members))
         else:
             chosen[name] = importing.CREATE
-    if expand:
-        parsed = _expand_collectives(parsed, expand, chosen)
     return parsed, chosen
-
-
-def _expand_collectives(parsed: ParsedPlan, expand: dict[str, list[Agency]], chosen: dict) -> ParsedPlan:
-    import dataclasses
-
-    from tasks.parsing import Assignment
-
-    measures = []
-    for measure in parsed.measures:
-        if not expand.keys() & {a.agency for a in measure.assignments}:
-            measures.append(measure)
-            continue
-        assignments = []
-        for assignment in measure.assignments:
-            if assignment.agency not in expand:
-                assignments.append(assignment)
-                continue
-            for member in expand[assignment.agency]:
-                chosen.setdefault(member.name, member)
-                assignments.append(Assignment(member.name, assignment.role))
-        measures.append(dataclasses.replace(measure, assignments=tuple(assignments)))
-    return dataclasses.replace(parsed, measures=tuple(measures))
 
 
 def confirm(view: DraftView, *, user, now: datetime.datetime | None = None) -> importing.ImportResult:
@@ -211,18 +171,6 @@ def confirm(view: DraftView, *, user, now: datetime.datetime | None = None) -> i
 def _run_import(view: DraftView, *, edited: ParsedPlan, data: bytes, decisions, user, corrections):
     """The one call into the import service."""
     choice = view.preview.match_choice
-    kwargs = {}
-    if REVISIONS:
-        kwargs = {
-            "revision_of": view.lookup.plan if view.lookup.plan and choice == "revision" else None,
-            "new_plan": bool(view.lookup.plan) and choice == "new",
-            "source_parsed": view.parsed,
-            "corrections": corrections["corrections"],
-            "uploaded_at": view.draft.uploaded_at,
-        }
-    elif view.lookup.plan is not None and choice == "new":
-        # Without revision support a plan with the same title would be updated: keep the new one apart.
-        edited = _distinct_title(edited)
     return importing.import_plan(
         parsed=edited,
         data=data,
@@ -230,19 +178,12 @@ def _run_import(view: DraftView, *, edited: ParsedPlan, data: bytes, decisions, 
         jurisdiction=view.preview.plan.jurisdiction,
         decisions=decisions,
         user=user,
-        **kwargs,
+        revision_of=view.lookup.plan if view.lookup.plan and choice == "revision" else None,
+        new_plan=bool(view.lookup.plan) and choice == "new",
+        source_parsed=view.parsed,
+        corrections=corrections["corrections"],
+        uploaded_at=view.draft.uploaded_at,
     )
-
-
-def _distinct_title(parsed: ParsedPlan) -> ParsedPlan:
-    import dataclasses
-
-    title = parsed.title
-    number = 2
-    while Plan.objects.filter(title=title).exists():
-        title = f"{parsed.title}({number})"
-        number += 1
-    return dataclasses.replace(parsed, title=title)
 
 
 # --- the to-do list after import -------------------------------------------------------------------------

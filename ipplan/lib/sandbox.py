@@ -15,7 +15,6 @@ import math
 import multiprocessing
 import resource
 import signal
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -109,18 +108,17 @@ def run_limited(
         daemon=True,
     )
     process.start()  # the first start also starts the forkserver: not part of the function's time
-    deadline = time.monotonic() + timeout
     sender.close()
     try:
-        if not receiver.poll(max(deadline - time.monotonic(), 0)):
+        if not receiver.poll(timeout):
             raise LimitExceeded("time", timeout)
         try:
             status, value = receiver.recv()
         except EOFError:
             process.join(1)
-            # SIGKILL by the kernel's OOM killer, SIGABRT from a native library that could not allocate
-            if process.exitcode == -signal.SIGXCPU:
+            if process.exitcode == -signal.SIGXCPU:  # its CPU-time limit
                 raise LimitExceeded("time", timeout) from None
+            # SIGKILL by the kernel's OOM killer, SIGABRT from a native library that could not allocate
             if memory_bytes and process.exitcode in (-signal.SIGKILL, -signal.SIGABRT):
                 raise LimitExceeded("memory", memory_bytes) from None
             raise ChildCrashed(f"child exited with {process.exitcode}") from None

@@ -457,10 +457,13 @@ def check_path(path: str | Path, *, allowed: Collection[str], limits: Limits | N
     try:
         if not path.is_file():
             raise UploadRefused(_("文件不存在:%(path)s") % {"path": path})
-        if path.stat().st_size > limits.max_bytes:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
             raise UploadRefused(too_large_message(limits))
         with path.open("rb") as handle:
-            data = handle.read(limits.max_bytes + 1)  # bounded even if the file grows meanwhile
+            data = handle.read(size + 1)  # read(n) allocates n bytes: ask for what is there
+            if len(data) > size:  # it grew meanwhile: read on, still bounded
+                data += handle.read(limits.max_bytes + 1 - len(data))
     except OSError as exc:
         raise UploadRefused(
             _("无法读取文件 %(path)s:%(reason)s") % {"path": path, "reason": exc.strerror or exc}

@@ -43,16 +43,7 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture
-def import_temp(tmp_path, monkeypatch):
-    """import-export keeps an uploaded file in the temporary folder between preview and confirm."""
-    folder = tmp_path / "import-export"
-    folder.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(folder))
-    return folder
-
-
-@pytest.fixture
-def through(client, lead, alice, superuser, finance_task, media, import_temp, tmp_path):
+def through(client, lead, alice, superuser, finance_task, media, tmp_path, monkeypatch):
     """``through[entry](data, name)`` sends a file in by that entry point and reports what happened."""
 
     def admin_upload(data: bytes, name: str) -> Outcome:
@@ -106,9 +97,17 @@ def through(client, lead, alice, superuser, finance_task, media, import_temp, tm
         choices = dict((str(label), value) for value, label in page.context["form"].fields["format"].choices)
         chosen = "csv" if name.endswith((".csv", ".txt")) else "xlsx"
         before = Agency.objects.count()
-        response = client.post(
-            url, {"format": choices[chosen], "import_file": SimpleUploadedFile(name, data)}
-        )
+        import_temp = (
+            tmp_path / "import-export"
+        )  # where import-export keeps a file between preview and confirm
+        import_temp.mkdir(exist_ok=True)
+        with (
+            monkeypatch.context() as patched
+        ):  # only around this request: the sandbox's forkserver uses it too
+            patched.setattr(tempfile, "tempdir", str(import_temp))
+            response = client.post(
+                url, {"format": choices[chosen], "import_file": SimpleUploadedFile(name, data)}
+            )
         errors = response.context["form"].errors.get("import_file", [])
         written = (
             [f"{Agency.objects.count() - before} new agencies"] if Agency.objects.count() != before else []

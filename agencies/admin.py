@@ -8,6 +8,7 @@ from import_export import fields, resources
 from import_export.admin import ImportExportModelAdmin
 from import_export.widgets import ManyToManyWidget
 
+from .admin_policy import PolicyAdminMixin, restrict_third_party_admin
 from .models import Agency, AgencyAlias, Liaison
 from .services import MergeError, merge_agencies
 
@@ -54,12 +55,12 @@ class AgencyResource(resources.ModelResource):
         return "、".join(alias.name for alias in agency.aliases.all())
 
 
-class AgencyAliasInline(admin.TabularInline):
+class AgencyAliasInline(PolicyAdminMixin, admin.TabularInline):
     model = AgencyAlias
     extra = 1
 
 
-class LiaisonInline(admin.TabularInline):
+class LiaisonInline(PolicyAdminMixin, admin.TabularInline):
     model = Liaison
     extra = 0
     autocomplete_fields = ["user"]
@@ -75,7 +76,7 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Agency)
-class AgencyAdmin(ImportExportModelAdmin):
+class AgencyAdmin(PolicyAdminMixin, ImportExportModelAdmin):
     resource_classes = [AgencyResource]
     list_display = ["name", "short_name", "jurisdiction", "kind", "is_group", "is_confirmed", "task_count"]
     ordering = ["jurisdiction", "name"]
@@ -139,15 +140,19 @@ class AgencyAdmin(ImportExportModelAdmin):
 
 
 @admin.register(AgencyAlias)
-class AgencyAliasAdmin(admin.ModelAdmin):
+class AgencyAliasAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "agency"]
     search_fields = ["name", "agency__name"]
     autocomplete_fields = ["agency"]
 
 
 @admin.register(Liaison)
-class LiaisonAdmin(admin.ModelAdmin):
+class LiaisonAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["user", "agency", "email", "phone", "digest_frequency"]
     list_filter = ["digest_frequency", "agency__jurisdiction"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "email", "agency__name"]
     autocomplete_fields = ["user", "agency"]
+
+
+# django_celery_beat and axes registered their admins before this module (INSTALLED_APPS order).
+restrict_third_party_admin(admin.site)

@@ -96,6 +96,13 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 
+# django-import-export: the role policy (agencies/admin_policy.py) decides; these codes are the fallback for
+# any admin that does not mix it in.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# Past versions are read in the admin, never saved back (changes go through the services that record why).
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 ROOT_URLCONF = "ipplan.urls"
 
 TEMPLATES = [

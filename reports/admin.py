@@ -1,10 +1,12 @@
 from django.contrib import admin
 
+from agencies.admin_policy import PolicyAdminMixin
+
 from .models import CalendarFeed, ExportJob
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(PolicyAdminMixin, admin.ModelAdmin):
     """Lets the lead bureau see and revoke (delete) subscriptions; tokens are never shown."""
 
     list_display = ["__str__", "kind", "user", "created_at", "token_changed_at", "last_fetched_at"]
@@ -21,7 +23,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "exporter", "status", "progress", "total_rows", "finished_at"]
     list_filter = ["status", "exporter"]
     fields = [

@@ -8,6 +8,7 @@ from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from agencies.admin_policy import PolicyAdminMixin
 from reminders.admin import TaskReminderInline, urge_tasks
 from reports.resources import TaskResource
 
@@ -31,7 +32,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MeasureInline(admin.TabularInline):
+class MeasureInline(PolicyAdminMixin, admin.TabularInline):
     model = Measure
     extra = 0
     fields = ["number", "text", "raw_deadline", "deadline_date", "is_ongoing", "is_removed"]
@@ -39,7 +40,7 @@ class MeasureInline(admin.TabularInline):
     classes = ["collapse"]
 
 
-class IndicatorInline(admin.TabularInline):
+class IndicatorInline(PolicyAdminMixin, admin.TabularInline):
     model = Indicator
     extra = 0
     fields = [
@@ -57,7 +58,7 @@ class IndicatorInline(admin.TabularInline):
     classes = ["collapse"]
 
 
-class TaskInline(admin.TabularInline):
+class TaskInline(PolicyAdminMixin, admin.TabularInline):
     model = Task
     extra = 0
     fields = ["agency", "role", "due_date", "due_date_inferred", "is_ongoing", "status", "percent"]
@@ -65,14 +66,14 @@ class TaskInline(admin.TabularInline):
     show_change_link = True
 
 
-class ProgressUpdateInline(admin.TabularInline):
+class ProgressUpdateInline(PolicyAdminMixin, admin.TabularInline):
     model = ProgressUpdate
     extra = 0
     fields = ["created_at", "author", "text", "percent", "status", "period"]
     readonly_fields = ["created_at", "author"]
 
 
-class ExtensionRequestInline(admin.TabularInline):
+class ExtensionRequestInline(PolicyAdminMixin, admin.TabularInline):
     """延期申请 are decided in the workspace's review queue; the admin shows them read-only."""
 
     model = ExtensionRequest
@@ -94,7 +95,7 @@ class ExtensionRequestInline(admin.TabularInline):
         return False
 
 
-class IndicatorValueInline(admin.TabularInline):
+class IndicatorValueInline(PolicyAdminMixin, admin.TabularInline):
     model = IndicatorValue
     extra = 0
     fields = ["year", "value", "note", "reported_by", "reported_at"]
@@ -102,7 +103,7 @@ class IndicatorValueInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(PolicyAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/tasks/plan/change_list.html"
     list_display = [
         "title",
@@ -180,7 +181,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["heading", "plan", "level", "position"]
     list_filter = ["plan"]
     search_fields = ["heading"]
@@ -198,7 +199,7 @@ class PlanConfirmImportForm(ConfirmImportForm):
 
 
 @admin.register(Measure)
-class MeasureAdmin(ImportExportMixin, SimpleHistoryAdmin):
+class MeasureAdmin(PolicyAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
     """Measures, with import/export of Excel 任务分工表 (tasks/resources.py)."""
 
     resource_classes = [DivisionTableResource]
@@ -239,7 +240,7 @@ class MeasureAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(ExportActionMixin, SimpleHistoryAdmin):
+class TaskAdmin(PolicyAdminMixin, ExportActionMixin, SimpleHistoryAdmin):
     resource_classes = [TaskResource]  # export honours the list filters and search
     list_display = [
         "measure_number",
@@ -290,7 +291,7 @@ class TaskAdmin(ExportActionMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(admin.ModelAdmin):
+class ProgressUpdateAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["task", "author", "created_at", "percent", "status", "period"]
     list_filter = ["status", "task__measure__plan"]
     search_fields = ["text", "task__agency__name", "task__measure__text"]
@@ -299,7 +300,7 @@ class ProgressUpdateAdmin(admin.ModelAdmin):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "plan",

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, Liaison
-from agencies.roles import is_lead_bureau, is_leader
+from agencies.roles import is_lead_bureau, is_supervisor
 from reminders.selectors import missing_holiday_years
 from tasks.filters import TaskFilter
 from tasks.models import Plan, Task
@@ -33,11 +33,6 @@ from .forms import (
 
 PAGE_SIZE = 50
 AGENCY_ROWS = 50
-
-
-def is_supervisor(user) -> bool:
-    """Lead-bureau staff and leaders see the dashboard and the review queue (leaders read-only)."""
-    return user.is_authenticated and (is_lead_bureau(user) or is_leader(user) or user.is_staff)
 
 
 def require_supervisor(user) -> None:

@@ -3,12 +3,14 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from agencies.admin_policy import PolicyAdminMixin
+from ipplan.lib.history import ReadableHistoryAdminMixin
 from reminders.admin import TaskReminderInline, urge_tasks
 from reports.resources import TaskResource
 
@@ -66,11 +68,31 @@ class TaskInline(PolicyAdminMixin, admin.TabularInline):
     show_change_link = True
 
 
-class ProgressUpdateInline(PolicyAdminMixin, admin.TabularInline):
+class ReportRecordMixin:
+    """Submitted reports are records: nobody edits or adds them here (corrections are new versions, made on
+    the task page); only a superuser may delete one, e.g. with its plan."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+class ProgressUpdateInline(ReportRecordMixin, PolicyAdminMixin, admin.TabularInline):
     model = ProgressUpdate
     extra = 0
-    fields = ["created_at", "author", "text", "percent", "status", "period"]
-    readonly_fields = ["created_at", "author"]
+    can_delete = False
+    fields = ["created_at", "author", "short_text", "percent", "status", "period", "version"]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+
+    @admin.display(description=_("进展情况"))
+    def short_text(self, update: ProgressUpdate) -> str:
+        return Truncator(update.text).chars(80)
 
 
 class ExtensionRequestInline(PolicyAdminMixin, admin.TabularInline):
@@ -199,7 +221,7 @@ class PlanConfirmImportForm(ConfirmImportForm):
 
 
 @admin.register(Measure)
-class MeasureAdmin(PolicyAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
+class MeasureAdmin(PolicyAdminMixin, ReadableHistoryAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
     """Measures, with import/export of Excel 任务分工表 (tasks/resources.py)."""
 
     resource_classes = [DivisionTableResource]
@@ -240,7 +262,7 @@ class MeasureAdmin(PolicyAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(PolicyAdminMixin, ExportActionMixin, SimpleHistoryAdmin):
+class TaskAdmin(PolicyAdminMixin, ReadableHistoryAdminMixin, ExportActionMixin, SimpleHistoryAdmin):
     resource_classes = [TaskResource]  # export honours the list filters and search
     list_display = [
         "measure_number",
@@ -291,12 +313,29 @@ class TaskAdmin(PolicyAdminMixin, ExportActionMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(PolicyAdminMixin, admin.ModelAdmin):
-    list_display = ["task", "author", "created_at", "percent", "status", "period"]
+class ProgressUpdateAdmin(ReportRecordMixin, PolicyAdminMixin, admin.ModelAdmin):
+    list_display = ["task", "author", "created_at", "percent", "status", "period", "version"]
+    readonly_fields = [
+        "task",
+        "author",
+        "created_at",
+        "text",
+        "percent",
+        "status",
+        "period",
+        "version",
+        "supersedes",
+        "correction_reason",
+        "review_decision",
+        "review_reason",
+        "reviewed_by",
+        "reviewed_at",
+    ]
+    fields = readonly_fields
     list_filter = ["status", "task__measure__plan"]
     search_fields = ["text", "task__agency__name", "task__measure__text"]
-    autocomplete_fields = ["task"]
     list_select_related = ["task__measure", "task__agency", "author"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(Indicator)

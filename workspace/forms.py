@@ -50,6 +50,16 @@ class ProgressForm(forms.Form):
     )
 
 
+class CorrectionForm(forms.Form):
+    text = forms.CharField(
+        label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000, strip=True
+    )
+    percent = forms.IntegerField(label=_("完成进度(%)"), min_value=0, max_value=100)
+    reason = forms.CharField(
+        label=_("更正原因"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, strip=True
+    )
+
+
 class ExtensionForm(forms.Form):
     requested_due_date = forms.DateField(label=_("申请延至"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("延期理由"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)

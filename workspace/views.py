@@ -19,9 +19,11 @@ from agencies.roles import is_lead_bureau, is_supervisor
 from reminders.selectors import missing_holiday_years
 from tasks.filters import TaskFilter
 from tasks.models import Plan, Task
+from tasks.services.progress import can_correct, correct_progress
 
 from . import selectors, services
 from .forms import (
+    CorrectionForm,
     DecisionForm,
     DigestPreferenceForm,
     DueDateForm,
@@ -255,6 +257,25 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
             _("任务已改由 %(a)s 承办。") % {"a": form.cleaned_data["agency"]},
         )
     return redirect("workspace:task_detail", pk=task.pk)
+
+
+@login_required
+def correct_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """更正 a submitted report: a new version with a reason; the old one stays in the record."""
+    update = selectors.get_update(request.user, pk)
+    if not can_correct(request.user, update):
+        raise PermissionDenied(_("只有本单位联络员和督办人员可以更正进展报送。"))
+    form = CorrectionForm(request.POST or None, initial={"text": update.text, "percent": update.percent})
+    if request.method == "POST" and form.is_valid():
+        try:
+            correct_progress(update=update, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("已更正,原报送保留在记录中。"))
+            return redirect("workspace:task_detail", pk=update.task_id)
+    status = 400 if form.is_bound else 200
+    return render(request, "workspace/correct_update.html", {"update": update, "form": form}, status=status)
 
 
 @login_required

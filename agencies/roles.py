@@ -22,6 +22,8 @@ LEADER_GROUP = "领导"
 MANAGED_APPS = ("agencies", "tasks", "reminders", "reports")
 # Infrastructure whose admin only a superuser needs (beat schedules, lockout records).
 SUPERUSER_ONLY_APPS = ("django_celery_beat", "axes")
+# Records written by the system: read, and deleted (to lift a lockout), never added or edited by hand.
+RECORD_APPS = ("axes",)
 
 VIEW, ADD, CHANGE, DELETE, IMPORT, EXPORT = "view", "add", "change", "delete", "import", "export"
 WRITE_ACTIONS = frozenset({ADD, CHANGE, DELETE, IMPORT})
@@ -81,6 +83,8 @@ def admin_allows(user, app_label: str, action: str) -> bool | None:
     """The admin permission for ``action`` (view/add/change/delete/import/export) on a model of
     ``app_label``; ``None`` where the policy has no say (Django's own apps: their permissions decide)."""
     if not _active(user) or not user.is_staff:
+        return False
+    if app_label in RECORD_APPS and action in (ADD, CHANGE, IMPORT):
         return False
     if app_label in SUPERUSER_ONLY_APPS:
         return user.is_superuser

@@ -1,6 +1,10 @@
 from django import forms
 from django.contrib import admin
+from django.db.models import Count
 from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
@@ -138,7 +142,7 @@ class PlanAdmin(PolicyAdminMixin, admin.ModelAdmin):
     ]
     list_filter = ["jurisdiction", "is_active", "reporting_cycle"]
     search_fields = ["title", "doc_number", "issuer"]
-    readonly_fields = ["source_sha256", "imported_at", "imported_by"]
+    readonly_fields = ["source_link", "source_sha256", "imported_at", "imported_by"]
     autocomplete_fields = ["parent"]
     inlines = [MeasureInline, IndicatorInline]
     fieldsets = [
@@ -170,7 +174,7 @@ class PlanAdmin(PolicyAdminMixin, admin.ModelAdmin):
         ),
         (
             _("来源"),
-            {"fields": ["source_file", "source_name", "source_sha256", "imported_at", "imported_by"]},
+            {"fields": ["source_link", "source_name", "source_sha256", "imported_at", "imported_by"]},
         ),
     ]
 
@@ -188,10 +192,36 @@ class PlanAdmin(PolicyAdminMixin, admin.ModelAdmin):
             return self.admin_site.admin_view(wrapper)
 
         return [
+            path(
+                "<int:plan_id>/source/",
+                self.admin_site.admin_view(self.source_view),
+                name="tasks_plan_source",
+            ),
             path("import/", guarded(upload_view), name="tasks_plan_import"),
             path("import/<int:draft_id>/", guarded(preview_view), name="tasks_plan_import_preview"),
             *super().get_urls(),
         ]
+
+    def source_view(self, request, plan_id: int):
+        """The plan's original document, for those who may see the plan (MEDIA_ROOT is never served)."""
+        plan = get_object_or_404(Plan, pk=plan_id)
+        if not self.has_view_permission(request, plan) or not plan.source_file:
+            raise Http404
+        try:
+            handle = plan.source_file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        name = plan.source_name or plan.source_file.name.rsplit("/", 1)[-1]
+        response = FileResponse(handle, as_attachment=True, filename=name)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @admin.display(description=_("原始文件"))
+    def source_link(self, plan: Plan) -> str:
+        if not plan.source_file:
+            return "—"
+        url = reverse("admin:tasks_plan_source", args=[plan.pk])
+        return format_html('<a href="{}">{}</a>', url, plan.source_name or _("下载"))
 
     @admin.display(description=_("期限"), ordering="period_start")
     def period_display(self, plan: Plan) -> str:
@@ -234,15 +264,21 @@ class MeasureAdmin(PolicyAdminMixin, ReadableHistoryAdminMixin, ImportExportMixi
     list_select_related = ["plan", "section"]
     inlines = [TaskInline]
 
+    class Media:
+        css = {"all": ["css/ipplan-admin.css"]}
+
     @admin.display(description=_("完成时限"), ordering="deadline_date")
     def deadline_display(self, measure: Measure) -> str:
         if measure.is_ongoing:
             return _("持续推进")
         return measure.deadline_date.isoformat() if measure.deadline_date else "—"
 
-    @admin.display(description=_("单位数"))
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(task_total=Count("tasks"))
+
+    @admin.display(description=_("单位数"), ordering="task_total")
     def task_count(self, measure: Measure) -> int:
-        return measure.tasks.count()
+        return measure.task_total
 
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)
@@ -299,8 +335,12 @@ class TaskAdmin(PolicyAdminMixin, ReadableHistoryAdminMixin, ExportActionMixin, 
         return task.measure.summary
 
     @admin.display(description=_("计划"), ordering="measure__plan__title")
-    def plan(self, task: Task) -> Plan:
-        return task.measure.plan
+    def plan(self, task: Task) -> str:
+        title = task.measure.plan.title
+        return format_html('<span title="{}">{}</span>', title, Truncator(title).chars(18))
+
+    class Media:
+        css = {"all": ["css/ipplan-admin.css"]}
 
     @admin.display(description=_("逾期"))
     def overdue_flag(self, task: Task) -> str:
@@ -314,7 +354,7 @@ class TaskAdmin(PolicyAdminMixin, ReadableHistoryAdminMixin, ExportActionMixin, 
 
 @admin.register(ProgressUpdate)
 class ProgressUpdateAdmin(ReportRecordMixin, PolicyAdminMixin, admin.ModelAdmin):
-    list_display = ["task", "author", "created_at", "percent", "status", "period", "version"]
+    list_display = ["task", "short_text", "author", "created_at", "percent", "status", "period", "version"]
     readonly_fields = [
         "task",
         "author",
@@ -333,6 +373,11 @@ class ProgressUpdateAdmin(ReportRecordMixin, PolicyAdminMixin, admin.ModelAdmin)
     ]
     fields = readonly_fields
     list_filter = ["status", "task__measure__plan"]
+
+    @admin.display(description=_("进展情况"))
+    def short_text(self, update: ProgressUpdate) -> str:
+        return Truncator(update.text).chars(60)
+
     search_fields = ["text", "task__agency__name", "task__measure__text"]
     list_select_related = ["task__measure", "task__agency", "author"]
     date_hierarchy = "created_at"

@@ -510,8 +510,11 @@ def model_url(route: str):
 
 
 def cases() -> list[Case]:
-    result = []
+    result, seen = [], set()
     for route, _pattern in walk(get_resolver().url_patterns):
+        if route in seen:  # a project view ahead of an included one at the same address
+            continue
+        seen.add(route)
         found = model_url(route)
         if found is not None and route not in TABLE:
             model, index = found

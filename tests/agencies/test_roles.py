@@ -79,3 +79,24 @@ def test_scheduler_and_lockout_models_are_for_superusers_only_and_in_chinese(cli
         index = client.get(reverse("admin:index")).text
         assert "登录锁定" not in index and "周期任务" not in index
         assert client.get(reverse("admin:axes_accessattempt_changelist")).status_code == 403
+
+
+def test_media_is_never_served_and_plan_files_go_through_the_policy(
+    client, settings, tmp_path, leader, alice
+):
+    from django.core.files.base import ContentFile
+
+    from tasks.models import Plan
+
+    settings.MEDIA_ROOT = tmp_path
+    plan = Plan.objects.create(title="计划", source_name="计划原文.txt")
+    plan.source_file.save("plan.txt", ContentFile("原文".encode()), save=True)
+    assert client.get(f"/media/{plan.source_file.name}").status_code == 404
+    source = reverse("admin:tasks_plan_source", args=[plan.pk])
+    client.force_login(alice)
+    assert client.get(f"/media/{plan.source_file.name}").status_code == 404
+    assert client.get(source).status_code == 302  # a liaison is no admin user
+    client.force_login(leader)
+    response = client.get(source)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).decode() == "原文"

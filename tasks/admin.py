@@ -19,7 +19,7 @@ from reminders.admin import TaskReminderInline, urge_tasks
 from reports.resources import TaskResource
 
 from .models import ExtensionRequest, Indicator, IndicatorValue, Measure, Plan, ProgressUpdate, Section, Task
-from .resources import DivisionTableResource
+from .resources import HEADER_LABELS, DivisionTableResource
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -279,6 +279,29 @@ class MeasureAdmin(PolicyAdminMixin, ReadableHistoryAdminMixin, ImportExportMixi
     @admin.display(description=_("单位数"), ordering="task_total")
     def task_count(self, measure: Measure) -> int:
         return measure.task_total
+
+    # The 任务分工表's columns by their Chinese headers on the import and export pages (the resource keys
+    # them by short English names internally).
+    def import_action(self, request, *args, **kwargs):
+        return self._chinese_columns(super().import_action(request, *args, **kwargs))
+
+    def export_action(self, request, *args, **kwargs):
+        return self._chinese_columns(super().export_action(request, *args, **kwargs))
+
+    @staticmethod
+    def _chinese_columns(response):
+        context = getattr(response, "context_data", None) or {}
+        if "fields_list" in context:
+            context["fields_list"] = [
+                (name, [HEADER_LABELS.get(column, column) for column in columns])
+                for name, columns in context["fields_list"]
+            ]
+        form = context.get("form")
+        for field in getattr(form, "fields", {}).values():
+            key = str(getattr(field, "label", "")).split(" (")[0].lower()
+            if key in HEADER_LABELS:
+                field.label = HEADER_LABELS[key]
+        return response
 
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)

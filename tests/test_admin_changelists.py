@@ -1,6 +1,7 @@
 """Every admin changelist, with several rows, in at most 10 queries and readable: long texts truncated."""
 
 import datetime
+import re
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -83,3 +84,12 @@ def test_long_texts_are_truncated_in_lists(client, superuser, rows, name):
     page = client.get(reverse(f"admin:{name}_changelist"))
     assert LONG[:20] in page.text  # shown, shortened
     assert LONG[:60] not in page.text
+
+
+@pytest.mark.parametrize("name", ["admin:tasks_measure_import", "admin:tasks_measure_export"])
+def test_division_table_columns_are_named_in_chinese(client, superuser, measure, name):
+    client.force_login(superuser)
+    page = client.get(reverse(name)).text
+    assert "牵头单位" in page and "完成时限" in page
+    visible = re.sub(r"<[^>]+>", " ", page)  # attributes keep the internal keys
+    assert "responsible" not in visible.lower() and "deadline" not in visible.lower()

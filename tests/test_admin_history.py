@@ -23,7 +23,7 @@ def test_task_history_shows_chinese_labels_and_local_time(client, lead, alice, f
     assert "completion_requested" not in text and "done →" not in text
     assert "变更内容" in text and "Changes" not in text
     assert "2021-06-15 10:00" in text  # 02:00 UTC is 10:00 in Shanghai
-    assert "Deleted" not in text and "pk=None" not in text
+    assert "Deleted" not in text and "pk=None" not in text and "None" not in text
 
 
 def test_a_past_version_cannot_be_saved_back(client, lead, finance_task):

@@ -15,10 +15,11 @@ PYTHON ?= $(shell for c in $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3)
                     if $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
                       command -v $$c; break; fi; done)
 
-.PHONY: help venv run setup test lint bench messages clean-db
+.PHONY: help venv run setup passwords test lint bench messages clean-db
 
 help:
 	@echo "make run    set up, migrate, import the seed plans, create demo users, serve on http://$(HOST):$(PORT)"
+	@echo "make passwords  new passwords for the demo accounts (printed once)"
 	@echo "make test   the whole test suite"
 	@echo "make bench  benchmarks (results in bench/RESULTS.md)"
 	@echo "make lint   ruff"
@@ -43,6 +44,9 @@ setup: venv
 	$(PY) manage.py migrate --no-input -v0
 	$(PY) manage.py setup_demo
 	$(PY) manage.py send_reminders
+
+passwords: venv
+	$(PY) manage.py setup_demo --reset-passwords
 
 run: setup
 	@echo "Serving http://$(HOST):$(PORT)/  (Ctrl-C to stop; Celery runs eagerly without REDIS_URL)"

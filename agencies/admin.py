@@ -11,6 +11,7 @@ from import_export.widgets import ManyToManyWidget
 from ipplan.lib.admin_exports import SafeExportMixin
 from ipplan.lib.uploads import GatedImportForm
 
+from .admin_policy import PolicyAdminMixin, restrict_third_party_admin
 from .models import Agency, AgencyAlias, BureauProfile, Liaison
 from .services import MergeError, merge_agencies
 
@@ -57,12 +58,12 @@ class AgencyResource(resources.ModelResource):
         return "、".join(alias.name for alias in agency.aliases.all())
 
 
-class AgencyAliasInline(admin.TabularInline):
+class AgencyAliasInline(PolicyAdminMixin, admin.TabularInline):
     model = AgencyAlias
     extra = 1
 
 
-class LiaisonInline(admin.TabularInline):
+class LiaisonInline(PolicyAdminMixin, admin.TabularInline):
     model = Liaison
     extra = 0
     autocomplete_fields = ["user"]
@@ -78,7 +79,7 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Agency)
-class AgencyAdmin(SafeExportMixin, ImportExportModelAdmin):
+class AgencyAdmin(PolicyAdminMixin, SafeExportMixin, ImportExportModelAdmin):
     resource_classes = [AgencyResource]
     import_form_class = GatedImportForm  # the upload gate: size, kind by content, zip bombs
     list_display = ["name", "short_name", "jurisdiction", "kind", "is_group", "is_confirmed", "task_count"]
@@ -158,14 +159,14 @@ class AgencyAdmin(SafeExportMixin, ImportExportModelAdmin):
 
 
 @admin.register(AgencyAlias)
-class AgencyAliasAdmin(admin.ModelAdmin):
+class AgencyAliasAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["name", "agency"]
     search_fields = ["name", "agency__name"]
     autocomplete_fields = ["agency"]
 
 
 @admin.register(Liaison)
-class LiaisonAdmin(admin.ModelAdmin):
+class LiaisonAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["user", "agency", "email", "phone", "digest_frequency"]
     list_filter = ["digest_frequency", "agency__jurisdiction"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "email", "agency__name"]
@@ -173,7 +174,11 @@ class LiaisonAdmin(admin.ModelAdmin):
 
 
 @admin.register(BureauProfile)
-class BureauProfileAdmin(admin.ModelAdmin):
+class BureauProfileAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["user", "jurisdiction"]
     search_fields = ["user__username", "jurisdiction"]
     autocomplete_fields = ["user"]
+
+
+# django_celery_beat and axes registered their admins before this module (INSTALLED_APPS order).
+restrict_third_party_admin(admin.site)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -62,7 +63,7 @@ INSTALLED_APPS = [
     "import_export",
     "simple_history",
     "django_celery_beat",
-    "axes",
+    "ipplan.apps.AxesConfig",  # django-axes, named in Chinese
     "agencies",
     "tasks",
     "reminders",
@@ -73,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "ipplan.middleware.RejectNullCharactersMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -92,9 +95,22 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = envint("AXES_COOLOFF_HOURS", "1")
+# Lock a username from one client address (so nobody can lock out `admin` from elsewhere). Behind reverse
+# proxies the client address is read from X-Forwarded-For, trusting exactly TRUSTED_PROXY_COUNT proxies
+# (ipplan/lib/clientip.py); 0 means clients connect directly.
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", "0")
+AXES_CLIENT_IP_CALLABLE = "ipplan.lib.clientip.client_ip"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT  # the same number, should django-ipware be installed
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+
+# django-import-export: the role policy (agencies/admin_policy.py) decides; these codes are the fallback for
+# any admin that does not mix it in.
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# Past versions are read in the admin, never saved back (changes go through the services that record why).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 ROOT_URLCONF = "ipplan.urls"
 
@@ -109,6 +125,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
+                "agencies.context_processors.roles",
             ],
         },
     },
@@ -247,6 +265,22 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Content-Security-Policy (Django's middleware): scripts only from here or carrying the response's nonce
+# (``{{ csp_nonce }}``); inline style attributes are allowed (the admin and our templates use them; they run
+# no code). Nothing may frame the site, and forms post only to it.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 LOGGING = {
     "version": 1,

@@ -4,35 +4,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from agencies.roles import is_lead_bureau, is_leader
+from agencies.admin_policy import PolicyAdminMixin
+from agencies.roles import can_write
 
 from .models import Holiday, ReminderLog, ReminderLogTask
 from .services import dispatch_with_celery, send_urge
 
 
-class RoleAccessMixin:
-    """The lead bureau edits, leaders read, whatever the group permissions say (agencies.roles manages the
-    groups' permissions for the agencies and tasks apps only)."""
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        user = request.user
-        return is_lead_bureau(user) or is_leader(user) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request, *args):
-        return is_lead_bureau(request.user) or super().has_add_permission(request, *args)
-
-    def has_change_permission(self, request, obj=None):
-        return is_lead_bureau(request.user) or super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return is_lead_bureau(request.user) or super().has_delete_permission(request, obj)
-
-
 @admin.register(Holiday)
-class HolidayAdmin(RoleAccessMixin, admin.ModelAdmin):
+class HolidayAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["date", "weekday", "name", "is_working_day", "source"]
     list_filter = ["is_working_day", "source", "name"]
     search_fields = ["name", "date"]
@@ -49,7 +29,7 @@ class HolidayAdmin(RoleAccessMixin, admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
 
-class ReminderLogTaskInline(RoleAccessMixin, admin.TabularInline):
+class ReminderLogTaskInline(PolicyAdminMixin, admin.TabularInline):
     model = ReminderLogTask
     extra = 0
     fields = ["task", "reason"]
@@ -61,7 +41,7 @@ class ReminderLogTaskInline(RoleAccessMixin, admin.TabularInline):
 
 
 @admin.register(ReminderLog)
-class ReminderLogAdmin(RoleAccessMixin, admin.ModelAdmin):
+class ReminderLogAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "kind",
@@ -118,7 +98,7 @@ class ReminderLogAdmin(RoleAccessMixin, admin.ModelAdmin):
         return log.task_total
 
     def has_resend_permission(self, request) -> bool:
-        return is_lead_bureau(request.user)
+        return can_write(request.user)
 
     @admin.action(description=_("重新发送所选的发送失败/待发送邮件"), permissions=["resend"])
     def resend_unsent(self, request, queryset):
@@ -127,7 +107,7 @@ class ReminderLogAdmin(RoleAccessMixin, admin.ModelAdmin):
         self.message_user(request, _("已重新提交 %(n)d 封邮件。") % {"n": len(ids)}, messages.SUCCESS)
 
 
-class TaskReminderInline(RoleAccessMixin, admin.TabularInline):
+class TaskReminderInline(PolicyAdminMixin, admin.TabularInline):
     """On a task's admin page: every reminder email that listed it (tasks/admin.py includes it)."""
 
     model = ReminderLogTask

@@ -11,7 +11,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from agencies.roles import is_lead_bureau
+from agencies.roles import is_lead_bureau, sees_all_tasks
 from tasks.models import Task
 
 from . import services
@@ -25,7 +25,7 @@ from .workdays import calendar_around
 def preview(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-    if not request.user.is_staff:
+    if not sees_all_tasks(request.user):
         raise PermissionDenied
     today = timezone.localdate()
     if request.method == "POST":

@@ -1,11 +1,13 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from agencies.admin_policy import PolicyAdminMixin
+
 from .models import SCORE_KEYS, CalendarFeed, ExportJob, IssuedDocument, ScoreWeights
 
 
 @admin.register(CalendarFeed)
-class CalendarFeedAdmin(admin.ModelAdmin):
+class CalendarFeedAdmin(PolicyAdminMixin, admin.ModelAdmin):
     """Lets the lead bureau see and revoke (delete) subscriptions; tokens are never shown."""
 
     list_display = ["__str__", "kind", "user", "created_at", "token_changed_at", "last_fetched_at"]
@@ -22,7 +24,7 @@ class CalendarFeedAdmin(admin.ModelAdmin):
 
 
 @admin.register(ExportJob)
-class ExportJobAdmin(admin.ModelAdmin):
+class ExportJobAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "user", "exporter", "status", "progress", "total_rows", "finished_at"]
     list_filter = ["status", "exporter"]
     fields = [
@@ -49,7 +51,7 @@ class ExportJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(ScoreWeights)
-class ScoreWeightsAdmin(admin.ModelAdmin):
+class ScoreWeightsAdmin(PolicyAdminMixin, admin.ModelAdmin):
     """考核权重: one row the lead bureau edits; issued 通报 keep the weights they were computed with."""
 
     list_display = ["__str__", *SCORE_KEYS, "updated_at"]
@@ -67,7 +69,7 @@ class ScoreWeightsAdmin(admin.ModelAdmin):
 
 
 @admin.register(IssuedDocument)
-class IssuedDocumentAdmin(admin.ModelAdmin):
+class IssuedDocumentAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["doc_number", "kind", "agency", "plan", "period", "issued_on", "reply_by", "issued_by"]
     list_filter = ["kind", "year"]
     search_fields = ["agency__name", "plan__title"]

@@ -1,21 +1,28 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportActionMixin, ImportExportMixin
 from import_export.forms import ConfirmImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
+from agencies.admin_policy import PolicyAdminMixin
 from ipplan.lib.admin_exports import SafeExportMixin
+from ipplan.lib.history import ReadableHistoryAdminMixin
 from ipplan.lib.uploads import GatedImportForm
 from reminders.admin import TaskReminderInline, urge_tasks
 from reports.resources import TaskResource
 
 from .models import ExtensionRequest, Indicator, IndicatorValue, Measure, Plan, ProgressUpdate, Section, Task
-from .resources import DivisionTableResource
+from .resources import HEADER_LABELS, DivisionTableResource
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -34,7 +41,7 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
-class MeasureInline(admin.TabularInline):
+class MeasureInline(PolicyAdminMixin, admin.TabularInline):
     model = Measure
     extra = 0
     fields = ["number", "text", "raw_deadline", "deadline_date", "is_ongoing", "is_removed"]
@@ -42,7 +49,7 @@ class MeasureInline(admin.TabularInline):
     classes = ["collapse"]
 
 
-class IndicatorInline(admin.TabularInline):
+class IndicatorInline(PolicyAdminMixin, admin.TabularInline):
     model = Indicator
     extra = 0
     fields = [
@@ -60,7 +67,7 @@ class IndicatorInline(admin.TabularInline):
     classes = ["collapse"]
 
 
-class TaskInline(admin.TabularInline):
+class TaskInline(PolicyAdminMixin, admin.TabularInline):
     model = Task
     extra = 0
     fields = ["agency", "role", "due_date", "due_date_inferred", "is_ongoing", "status", "percent"]
@@ -68,14 +75,34 @@ class TaskInline(admin.TabularInline):
     show_change_link = True
 
 
-class ProgressUpdateInline(admin.TabularInline):
+class ReportRecordMixin:
+    """Submitted reports are records: nobody edits or adds them here (corrections are new versions, made on
+    the task page); only a superuser may delete one, e.g. with its plan."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+
+class ProgressUpdateInline(ReportRecordMixin, PolicyAdminMixin, admin.TabularInline):
     model = ProgressUpdate
     extra = 0
-    fields = ["created_at", "author", "text", "percent", "status", "period"]
-    readonly_fields = ["created_at", "author"]
+    can_delete = False
+    fields = ["created_at", "author", "short_text", "percent", "status", "period", "version"]
+    readonly_fields = fields
+    ordering = ["-created_at"]
+
+    @admin.display(description=_("进展情况"))
+    def short_text(self, update: ProgressUpdate) -> str:
+        return Truncator(update.text).chars(80)
 
 
-class ExtensionRequestInline(admin.TabularInline):
+class ExtensionRequestInline(PolicyAdminMixin, admin.TabularInline):
     """延期申请 are decided in the workspace's review queue; the admin shows them read-only."""
 
     model = ExtensionRequest
@@ -97,7 +124,7 @@ class ExtensionRequestInline(admin.TabularInline):
         return False
 
 
-class IndicatorValueInline(admin.TabularInline):
+class IndicatorValueInline(PolicyAdminMixin, admin.TabularInline):
     model = IndicatorValue
     extra = 0
     fields = ["year", "value", "note", "reported_by", "reported_at"]
@@ -105,7 +132,7 @@ class IndicatorValueInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(PolicyAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/tasks/plan/change_list.html"
     list_display = [
         "title",
@@ -118,7 +145,7 @@ class PlanAdmin(admin.ModelAdmin):
     ]
     list_filter = ["jurisdiction", "is_active", "reporting_cycle"]
     search_fields = ["title", "doc_number", "issuer"]
-    readonly_fields = ["source_sha256", "imported_at", "imported_by", "revision_history"]
+    readonly_fields = ["source_link", "source_sha256", "imported_at", "imported_by", "revision_history"]
     autocomplete_fields = ["parent"]
     inlines = [MeasureInline, IndicatorInline]
     fieldsets = [
@@ -150,7 +177,7 @@ class PlanAdmin(admin.ModelAdmin):
         ),
         (
             _("来源"),
-            {"fields": ["source_file", "source_name", "source_sha256", "imported_at", "imported_by"]},
+            {"fields": ["source_link", "source_name", "source_sha256", "imported_at", "imported_by"]},
         ),
         (_("修订记录"), {"fields": ["revision_history"]}),
     ]
@@ -176,12 +203,38 @@ class PlanAdmin(admin.ModelAdmin):
             return self.admin_site.admin_view(wrapper)
 
         return [
+            path(
+                "<int:plan_id>/source/",
+                self.admin_site.admin_view(self.source_view),
+                name="tasks_plan_source",
+            ),
             path("import/", guarded(upload_view), name="tasks_plan_import"),
             path("import/<int:draft_id>/", guarded(preview_view), name="tasks_plan_import_preview"),
             path("todo/", guarded(todo_view, self.has_view_permission), name="tasks_plan_todo_all"),
             path("<int:plan_id>/todo/", guarded(todo_view, self.has_view_permission), name="tasks_plan_todo"),
             *super().get_urls(),
         ]
+
+    def source_view(self, request, plan_id: int):
+        """The plan's original document, for those who may see the plan (MEDIA_ROOT is never served)."""
+        plan = get_object_or_404(Plan, pk=plan_id)
+        if not self.has_view_permission(request, plan) or not plan.source_file:
+            raise Http404
+        try:
+            handle = plan.source_file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        name = plan.source_name or plan.source_file.name.rsplit("/", 1)[-1]
+        response = FileResponse(handle, as_attachment=True, filename=name)
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @admin.display(description=_("原始文件"))
+    def source_link(self, plan: Plan) -> str:
+        if not plan.source_file:
+            return "—"
+        url = reverse("admin:tasks_plan_source", args=[plan.pk])
+        return format_html('<a href="{}">{}</a>', url, plan.source_name or _("下载"))
 
     @admin.display(description=_("期限"), ordering="period_start")
     def period_display(self, plan: Plan) -> str:
@@ -193,7 +246,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["heading", "plan", "level", "position"]
     list_filter = ["plan"]
     search_fields = ["heading"]
@@ -211,7 +264,9 @@ class PlanConfirmImportForm(ConfirmImportForm):
 
 
 @admin.register(Measure)
-class MeasureAdmin(SafeExportMixin, ImportExportMixin, SimpleHistoryAdmin):
+class MeasureAdmin(
+    PolicyAdminMixin, ReadableHistoryAdminMixin, SafeExportMixin, ImportExportMixin, SimpleHistoryAdmin
+):
     """Measures, with import/export of Excel 任务分工表 (tasks/resources.py)."""
 
     resource_classes = [DivisionTableResource]
@@ -224,15 +279,44 @@ class MeasureAdmin(SafeExportMixin, ImportExportMixin, SimpleHistoryAdmin):
     list_select_related = ["plan", "section"]
     inlines = [TaskInline]
 
+    class Media:
+        css = {"all": ["css/ipplan-admin.css"]}
+
     @admin.display(description=_("完成时限"), ordering="deadline_date")
     def deadline_display(self, measure: Measure) -> str:
         if measure.is_ongoing:
             return _("持续推进")
         return measure.deadline_date.isoformat() if measure.deadline_date else "—"
 
-    @admin.display(description=_("单位数"))
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(task_total=Count("tasks"))
+
+    @admin.display(description=_("单位数"), ordering="task_total")
     def task_count(self, measure: Measure) -> int:
-        return measure.tasks.count()
+        return measure.task_total
+
+    # The 任务分工表's columns by their Chinese headers on the import and export pages (the resource keys
+    # them by short English names internally).
+    def import_action(self, request, *args, **kwargs):
+        return self._chinese_columns(super().import_action(request, *args, **kwargs))
+
+    def export_action(self, request, *args, **kwargs):
+        return self._chinese_columns(super().export_action(request, *args, **kwargs))
+
+    @staticmethod
+    def _chinese_columns(response):
+        context = getattr(response, "context_data", None) or {}
+        if "fields_list" in context:
+            context["fields_list"] = [
+                (name, [HEADER_LABELS.get(column, column) for column in columns])
+                for name, columns in context["fields_list"]
+            ]
+        form = context.get("form")
+        for field in getattr(form, "fields", {}).values():
+            key = str(getattr(field, "label", "")).split(" (")[0].lower()
+            if key in HEADER_LABELS:
+                field.label = HEADER_LABELS[key]
+        return response
 
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)
@@ -252,7 +336,9 @@ class MeasureAdmin(SafeExportMixin, ImportExportMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(SafeExportMixin, ExportActionMixin, SimpleHistoryAdmin):
+class TaskAdmin(
+    PolicyAdminMixin, ReadableHistoryAdminMixin, SafeExportMixin, ExportActionMixin, SimpleHistoryAdmin
+):
     resource_classes = [TaskResource]  # export honours the list filters and search
     list_display = [
         "measure_number",
@@ -299,8 +385,12 @@ class TaskAdmin(SafeExportMixin, ExportActionMixin, SimpleHistoryAdmin):
         return task.measure.summary
 
     @admin.display(description=_("计划"), ordering="measure__plan__title")
-    def plan(self, task: Task) -> Plan:
-        return task.measure.plan
+    def plan(self, task: Task) -> str:
+        title = task.measure.plan.title
+        return format_html('<span title="{}">{}</span>', title, Truncator(title).chars(18))
+
+    class Media:
+        css = {"all": ["css/ipplan-admin.css"]}
 
     @admin.display(description=_("逾期"))
     def overdue_flag(self, task: Task) -> str:
@@ -313,16 +403,38 @@ class TaskAdmin(SafeExportMixin, ExportActionMixin, SimpleHistoryAdmin):
 
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(admin.ModelAdmin):
-    list_display = ["task", "author", "created_at", "percent", "status", "period"]
+class ProgressUpdateAdmin(ReportRecordMixin, PolicyAdminMixin, admin.ModelAdmin):
+    list_display = ["task", "short_text", "author", "created_at", "percent", "status", "period", "version"]
+    readonly_fields = [
+        "task",
+        "author",
+        "created_at",
+        "text",
+        "percent",
+        "status",
+        "period",
+        "version",
+        "supersedes",
+        "correction_reason",
+        "review_decision",
+        "review_reason",
+        "reviewed_by",
+        "reviewed_at",
+    ]
+    fields = readonly_fields
     list_filter = ["status", "task__measure__plan"]
+
+    @admin.display(description=_("进展情况"))
+    def short_text(self, update: ProgressUpdate) -> str:
+        return Truncator(update.text).chars(60)
+
     search_fields = ["text", "task__agency__name", "task__measure__text"]
-    autocomplete_fields = ["task"]
     list_select_related = ["task__measure", "task__agency", "author"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(admin.ModelAdmin):
+class IndicatorAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = [
         "name",
         "plan",

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
+from agencies.roles import sees_all_tasks
 
 from .models import Plan, Task
 from .status import Light
@@ -74,7 +75,7 @@ class TaskFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
-        if user is not None and not (user.is_staff or user.has_perm("tasks.view_task")):
+        if user is not None and not sees_all_tasks(user):
             # A liaison chooses only among their own agencies and the plans that concern them.
             mine = Agency.objects.filter(liaisons__user=user)
             self.filters["agency"].queryset = mine

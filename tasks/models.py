@@ -402,8 +402,30 @@ class ReviewDecision(models.TextChoices):
     RETURNED = "returned", _("退回")
 
 
+class ProgressUpdateQuerySet(models.QuerySet):
+    def current(self):
+        """The latest version of each report (a correction supersedes the version it corrects)."""
+        return self.filter(superseded_by__isnull=True)
+
+
 class ProgressUpdate(models.Model):
+    """A submitted report is a record: its content is never edited (``save`` refuses). A correction is a new
+    version that supersedes it, with its author, time and reason; the old version stays readable."""
+
     ReviewDecision = ReviewDecision
+    # Written once when the report is submitted; only the review fields change afterwards.
+    RECORD_FIELDS = (
+        "task_id",
+        "author_id",
+        "created_at",
+        "text",
+        "percent",
+        "status",
+        "period",
+        "supersedes_id",
+        "version",
+        "correction_reason",
+    )
 
     task = models.ForeignKey(Task, verbose_name=_("任务"), on_delete=models.CASCADE, related_name="updates")
     author = models.ForeignKey(
@@ -436,6 +458,18 @@ class ProgressUpdate(models.Model):
         related_name="+",
     )
     reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("更正的报送"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+    )
+    version = models.PositiveSmallIntegerField(_("版本"), default=1)
+    correction_reason = models.TextField(_("更正原因"), blank=True)
+
+    objects = ProgressUpdateQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("进展报送")
@@ -446,7 +480,18 @@ class ProgressUpdate(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.task} @ {self.created_at:%Y-%m-%d}"
+        return f"{self.task} @ {timezone.localtime(self.created_at):%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            stored = ProgressUpdate.objects.filter(pk=self.pk).values(*self.RECORD_FIELDS).first()
+            if stored is not None and any(getattr(self, name) != value for name, value in stored.items()):
+                raise ValueError("A submitted progress report is a record: correct it with a new version.")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_superseded(self) -> bool:
+        return hasattr(self, "superseded_by")
 
 
 def attachment_storage():

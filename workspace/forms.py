@@ -48,6 +48,16 @@ class ProgressForm(forms.Form):
     )
 
 
+class CorrectionForm(forms.Form):
+    text = forms.CharField(
+        label=_("进展情况"), widget=forms.Textarea(attrs={"rows": 5}), max_length=5000, strip=True
+    )
+    percent = forms.IntegerField(label=_("完成进度(%)"), min_value=0, max_value=100)
+    reason = forms.CharField(
+        label=_("更正原因"), widget=forms.Textarea(attrs={"rows": 2}), max_length=1000, strip=True
+    )
+
+
 # Several forms share a page (the task page has four), so each gets a prefix: field ids stay unique and a
 # label's ``for`` finds its own field.
 

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from agencies.models import Agency
+from ipplan.lib.history import display_value
 from tasks.models import Attachment, ExtensionRequest, Indicator, IndicatorValue, Plan, ProgressUpdate, Task
 from tasks.status import Light, period_of
 
@@ -114,12 +116,7 @@ def task_history(task: Task) -> list[dict]:
     def show(name, record):
         if name == "agency":
             return agencies.get(record.agency_id, "—")
-        value = getattr(record, fields[name].attname)
-        if value is None or value == "":
-            return "—"
-        if fields[name].choices:
-            return str(dict(fields[name].flatchoices).get(value, value))
-        return value if isinstance(value, datetime.date) else str(value)
+        return display_value(fields[name], getattr(record, fields[name].attname))
 
     rows, previous = [], None
     for record in records:
@@ -146,7 +143,34 @@ def task_history(task: Task) -> list[dict]:
             }
         )
         previous = record
+    corrections = correction_history(task)
+    if corrections:
+        rows = sorted(rows + corrections, key=lambda row: row["date"])
     return rows[::-1]
+
+
+def correction_history(task: Task) -> list[dict]:
+    """Corrected progress reports as 变更记录 rows: who corrected which version, when, why, and what."""
+    text_label = ProgressUpdate._meta.get_field("text").verbose_name
+    percent_label = ProgressUpdate._meta.get_field("percent").verbose_name
+    rows = []
+    for update in task.updates.filter(supersedes__isnull=False).select_related("author", "supersedes"):
+        old = update.supersedes
+        changes = []
+        if old.text != update.text:
+            changes.append({"field": text_label, "old": old.text, "new": update.text})
+        if old.percent != update.percent:
+            changes.append({"field": percent_label, "old": f"{old.percent}%", "new": f"{update.percent}%"})
+        rows.append(
+            {
+                "date": update.created_at,
+                "user": update.author,
+                "type": _("更正进展报送(第 %(v)d 版)") % {"v": update.version},
+                "reason": update.correction_reason,
+                "changes": changes,
+            }
+        )
+    return rows
 
 
 def task_page(task: Task, today: datetime.date) -> TaskPage:
@@ -177,6 +201,9 @@ def task_page(task: Task, today: datetime.date) -> TaskPage:
         latest = other.recent_updates[0] if other.recent_updates else None
         reported = latest is not None and period.start <= latest.created_at.date() <= period.end
         siblings.append(Sibling(task=other, latest=latest, reported_this_period=reported))
+    superseded = {u.supersedes_id for u in updates if u.supersedes_id}
+    for update in updates:
+        update.superseded = update.pk in superseded
     extensions = list(task.extension_requests.select_related("requested_by", "decided_by"))
     return TaskPage(
         task=task,
@@ -186,6 +213,17 @@ def task_page(task: Task, today: datetime.date) -> TaskPage:
         extensions=extensions,
         history=task_history(task),
     )
+
+
+def get_update(user, pk: int) -> ProgressUpdate:
+    """A progress report of a task the user may see; 404 otherwise."""
+    visible = Task.objects.for_user(user).values("pk")
+    try:
+        return ProgressUpdate.objects.select_related("task__measure", "task__agency", "author").get(
+            pk=pk, task__in=visible
+        )
+    except ProgressUpdate.DoesNotExist:
+        raise Http404 from None
 
 
 def get_attachment(user, pk: int) -> Attachment:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("tasks/<int:pk>/due-date/", views.change_due_date, name="change_due_date"),
     path("tasks/<int:pk>/reassign/", views.reassign, name="reassign"),
     path("extensions/<int:pk>/decide/", views.decide_extension, name="decide_extension"),
+    path("updates/<int:pk>/correct/", views.correct_update, name="correct_update"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
     path("indicators/", views.indicators, name="indicators"),
     path("dashboard/", views.dashboard, name="dashboard"),

@@ -16,13 +16,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, Liaison
-from agencies.roles import is_lead_bureau, is_leader
+from agencies.roles import is_lead_bureau, is_supervisor
 from reminders.selectors import missing_holiday_years
 from tasks.filters import TaskFilter
 from tasks.models import Plan, Task
+from tasks.services.progress import can_correct, correct_progress
 
 from . import display, selectors, services
 from .forms import (
+    CorrectionForm,
     DecisionForm,
     DigestPreferenceForm,
     DisplayForm,
@@ -35,11 +37,6 @@ from .forms import (
 
 PAGE_SIZE = 50
 AGENCY_ROWS = 50
-
-
-def is_supervisor(user) -> bool:
-    """Lead-bureau staff and leaders see the dashboard and the review queue (leaders read-only)."""
-    return user.is_authenticated and (is_lead_bureau(user) or is_leader(user) or user.is_staff)
 
 
 def require_supervisor(user) -> None:
@@ -262,6 +259,25 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
             _("任务已改由 %(a)s 承办。") % {"a": form.cleaned_data["agency"]},
         )
     return redirect("workspace:task_detail", pk=task.pk)
+
+
+@login_required
+def correct_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """更正 a submitted report: a new version with a reason; the old one stays in the record."""
+    update = selectors.get_update(request.user, pk)
+    if not can_correct(request.user, update):
+        raise PermissionDenied(_("只有本单位联络员和督办人员可以更正进展报送。"))
+    form = CorrectionForm(request.POST or None, initial={"text": update.text, "percent": update.percent})
+    if request.method == "POST" and form.is_valid():
+        try:
+            correct_progress(update=update, user=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("已更正,原报送保留在记录中。"))
+            return redirect("workspace:task_detail", pk=update.task_id)
+    status = 400 if form.is_bound else 200
+    return render(request, "workspace/correct_update.html", {"update": update, "form": form}, status=status)
 
 
 @login_required

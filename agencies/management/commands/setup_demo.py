@@ -19,8 +19,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-seeds", action="store_true", help="不导入 seeds/ 下的计划文件")
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="为已有的演示账号生成新密码并打印(忘记了首次运行时打印的密码时使用)",
+        )
 
-    def handle(self, *args, no_seeds: bool = False, **options):
+    def handle(self, *args, no_seeds: bool = False, reset_passwords: bool = False, **options):
+        if reset_passwords:
+            self.reset_passwords()
+            return
         ensure_role_groups()
         if not Agency.objects.exists():
             call_command("loaddata", str(settings.BASE_DIR / "fixtures" / "agencies.json"), verbosity=0)
@@ -29,12 +37,49 @@ class Command(BaseCommand):
             self.import_seeds()
         created = self.create_users()
         if created:
-            self.stdout.write(self.style.WARNING("演示账号(密码只显示这一次,请妥善保存):"))
-            width = max(len(username) for username, _, _ in created)
-            for username, password, role in created:
-                self.stdout.write(f"  {username:<{width}}  {password}  {role}")
+            self.print_accounts(created)
         else:
-            self.stdout.write("演示账号已存在,未作改动(忘记密码可运行 manage.py changepassword 用户名)。")
+            self.stdout.write(
+                "演示账号已存在,密码未改动。忘记了密码?运行 make passwords "
+                "(即 manage.py setup_demo --reset-passwords)为演示账号生成新密码。"
+            )
+
+    def print_accounts(self, accounts: list[tuple[str, str, str]]) -> None:
+        self.stdout.write(self.style.WARNING("演示账号(密码只显示这一次,请妥善保存):"))
+        width = max(len(username) for username, _, _ in accounts)
+        for username, password, role in accounts:
+            self.stdout.write(f"  {username:<{width}}  {password}  {role}")
+
+    @transaction.atomic
+    def reset_passwords(self) -> None:
+        """New passwords for the demo accounts that exist (admin, leader, liaisonNN), printed once; their
+        lockouts are lifted too."""
+        from axes.utils import reset as axes_reset
+
+        User = get_user_model()
+        users = User.objects.filter(username__in=["admin", "leader"]) | User.objects.filter(
+            username__regex=r"^liaison[0-9]+$"
+        )
+        accounts = []
+        for user in users.order_by("pk").prefetch_related("liaisons__agency"):
+            password = secrets.token_urlsafe(9)
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            axes_reset(username=user.username)
+            accounts.append((user.username, password, self.role_of(user)))
+        if not accounts:
+            self.stdout.write("还没有演示账号:先运行 make run(或 manage.py setup_demo)。")
+            return
+        self.print_accounts(accounts)
+
+    @staticmethod
+    def role_of(user) -> str:
+        if user.username == "admin":
+            return "督办人员(管理员)"
+        if user.username == "leader":
+            return "领导(只读)"
+        agencies = "、".join(liaison.agency.name for liaison in user.liaisons.all())
+        return f"联络员 · {agencies}" if agencies else "联络员"
 
     def import_seeds(self) -> None:
         from tasks.services.importing import import_seed_files

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
+import docx
 import openpyxl
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -53,9 +54,10 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from agencies.models import Agency, AgencyAlias, Liaison
+from agencies.models import Agency, AgencyAlias, BureauProfile, Liaison
 from reminders.models import Holiday, ReminderLog, ReminderLogTask
-from reports.models import CalendarFeed, ExportJob
+from reports.models import CalendarFeed, ExportJob, IssuedDocument, ScoreWeights
+from reports.services import issue_notice
 from tasks.models import (
     Attachment,
     ExtensionRequest,
@@ -88,6 +90,7 @@ LEADER_WRITES = {
     "accounts/password_change/",
     "admin/password_change/",
     "profile/",
+    "profile/display/",
     "reports/calendar/plan/<int:plan_id>/",
 }
 
@@ -171,6 +174,9 @@ def world(db, settings, tmp_path):
     w.draft.file.save(
         "plan.txt", ContentFile("2021年东丽区推进计划\n1. 区科技局负责。\n".encode()), save=True
     )
+    BureauProfile.objects.create(user=w.lead, jurisdiction="东丽区")
+    ScoreWeights.current()
+    w.document, _created = issue_notice(agency=market, plan=None, user=w.lead)
     IntervalSchedule.objects.create(every=1, period=IntervalSchedule.DAYS)
     CrontabSchedule.objects.create(minute="0", hour="7")
     SolarSchedule.objects.create(event="sunrise", latitude=39.1, longitude=117.2)
@@ -239,6 +245,10 @@ def fill(kind: str, w, role: str) -> dict:
             "uidb64": urlsafe_base64_encode(force_bytes(w.bob.pk)),
             "token": default_token_generator.make_token(w.bob),
         }
+    if kind == "document":
+        return {"pk": w.document.pk}
+    if kind == "agency":
+        return {"agency_id": getattr(w, key).agency_id}
     if kind == "draft":
         return {"draft_id": w.draft.pk}
     if kind == "user":
@@ -273,7 +283,7 @@ class Rule:
     get: str
     post: str
     fill: str | None = None
-    data: dict = field(default_factory=dict)  # POST body (besides the CSRF token)
+    data: dict = field(default_factory=dict)  # POST body (besides the CSRF token); a callable takes the world
     path: str | None = None  # for regular-expression patterns: the path to request
 
 
@@ -356,6 +366,17 @@ TABLE: dict[str, Rule] = {
     "admin/agencies/agency/export/": R("LDDDAAA", "LDDDAAA"),
     "admin/auth/user/<id>/password/": R("LDDDDDA", "LDDDDDA", "user"),
     "admin/tasks/plan/<int:plan_id>/source/": R("LDDDAAA", "LDDDAAA", "plan"),
+    "admin/tasks/plan/todo/": R("LDDDAAA", "LDDDAAA"),
+    "admin/tasks/plan/<int:plan_id>/todo/": R("LDDDAAA", "LDDDAAA", "plan"),
+    "profile/display/": R("LNNNNNN", "LWWWWWW", data={"large_text": "on"}),
+    # The leader's paper: 台账, 考核, 督办文书
+    "reports/ledger.xlsx": R("LAAAAAA", "LNNNNNN"),
+    "reports/scorecard/": R("LDDDAAA", "LNNNNNN"),
+    "reports/scorecard/agency/<int:agency_id>/": R("LDDDAAA", "LNNNNNN", "agency"),
+    "reports/documents/": R("LDDDAAA", "LNNNNNN"),
+    "reports/documents/notice/": R("LNNNNNN", "LDDDDWW", data={"agency": lambda w: w.sci.agency_id}),
+    "reports/documents/bulletin/": R("LNNNNNN", "LDDDDWW"),
+    "reports/documents/<int:pk>.docx": R("LDDDAAA", "LNNNNNN", "document"),
 }
 
 # The admin's per-model URLs, by what the policy makes of the model. Every registered model must be listed.
@@ -420,6 +441,16 @@ KINDS = {
         R("LDDDAAA", "LDDDAAA"),
         R("LDDDAAA", "LDDDDDD"),
     ),
+    # 考核 weights: one row the lead bureau edits, never added twice nor deleted
+    "weights": (
+        R("LDDDAAA", "LDDDAAA"),
+        R("LDDDDDD", "LDDDDDD"),
+        R("LDDDAAA", "LDDDAAA"),
+        R("LDDDDDD", "LDDDDDD"),
+        R("LDDDAAA", "LDDDDWW"),
+        R("LDDDAAA", "LDDDAAA"),
+        R("LDDDAAA", "LDDDDDD"),
+    ),
     # calendar subscriptions and export jobs: read-only, the lead bureau revokes (deletes)
     "revocable": (
         R("LDDDAAA", "LDDDAWW"),
@@ -465,6 +496,9 @@ ADMIN_MODELS = {
     "reminders.reminderlog": "record",
     "reports.calendarfeed": "revocable",
     "reports.exportjob": "revocable",
+    "reports.scoreweights": "weights",
+    "reports.issueddocument": "report",
+    "agencies.bureauprofile": "managed",
     "auth.user": "superuser",
     "auth.group": "superuser",
     "django_celery_beat.periodictask": "superuser",
@@ -559,6 +593,9 @@ SNAPSHOT_MODELS = [
     CalendarFeed,
     ExportJob,
     ImportDraft,
+    BureauProfile,
+    ScoreWeights,
+    IssuedDocument,
     PeriodicTask,
     IntervalSchedule,
     CrontabSchedule,
@@ -587,6 +624,10 @@ def snapshot() -> str:
 def body(response) -> str:
     streaming = getattr(response, "streaming", False)
     data = b"".join(response.streaming_content) if streaming else response.content
+    if data.startswith(b"PK") and b"word/" in data:  # a .docx: read its paragraphs and tables
+        document = docx.Document(io.BytesIO(data))
+        cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+        return "\n".join([p.text for p in document.paragraphs] + cells)
     if data.startswith(b"PK"):  # an .xlsx: read its cells
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
         return "\n".join(
@@ -627,7 +668,8 @@ def replay(case: Case, w, client: Client, role: str, method: str) -> tuple[str, 
         if method == "GET":
             response = client.get(path)
         else:
-            data = {"csrfmiddlewaretoken": CSRF, **case.rule.data}
+            given = {key: value(w) if callable(value) else value for key, value in case.rule.data.items()}
+            data = {"csrfmiddlewaretoken": CSRF, **given}
             if case.model is not None and path.endswith(f"/{case.model._meta.model_name}/"):
                 obj = admin_object(case.model, w, role)  # the changelist: delete it with the bulk action
                 data.update({"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"})

@@ -281,8 +281,8 @@ class TaskAdmin(ExportActionMixin, SimpleHistoryAdmin):
 
     @admin.display(description=_("逾期"))
     def overdue_flag(self, task: Task) -> str:
-        if task.is_overdue():
-            days = (timezone.localdate() - task.due_date).days
+        days = task.overdue_days()  # the one rule (tasks/status.py), periodic reports included
+        if days:
             return format_html(
                 '<span style="color:#ba2121;font-weight:bold">{}</span>', _("逾期 %(d)d 天") % {"d": days}
             )

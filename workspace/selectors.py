@@ -20,8 +20,8 @@ STATUS_LIGHT_COUNTS = {
 
 
 def visible_tasks(user, today: datetime.date) -> QuerySet[Task]:
-    """Every task the user may see, with its light, on measures still in their plan."""
-    return Task.objects.for_user(user).filter(measure__is_removed=False).with_light(today)
+    """The current tasks (tasks/status.py) the user may see, with their light."""
+    return Task.objects.for_user(user).current().with_light(today)
 
 
 def task_list(user, today: datetime.date) -> QuerySet[Task]:
@@ -48,8 +48,11 @@ def counts(queryset: QuerySet[Task]) -> Counts:
 def get_task(user, pk: int, today: datetime.date) -> Task:
     """The task if the user may see it; 404 otherwise (another agency's task does not exist for them)."""
     try:
+        # A closed plan's tasks stay readable (their records matter), only lists leave them out.
         return (
-            visible_tasks(user, today)
+            Task.objects.for_user(user)
+            .filter(measure__is_removed=False)
+            .with_light(today)
             .select_related("measure__plan", "measure__section", "agency")
             .get(pk=pk)
         )
@@ -332,7 +335,8 @@ def review_queue(today: datetime.date, unacknowledged_limit: int = 200) -> Revie
         .order_by("requested_at")
     )
     unacknowledged = list(
-        Task.objects.filter(acknowledged_at__isnull=True, measure__is_removed=False)
+        Task.objects.current()
+        .filter(acknowledged_at__isnull=True)
         .exclude(status=Task.Status.DONE)
         .select_related("measure__plan", "agency")
         .order_by("created_at", "pk")[:unacknowledged_limit]

@@ -283,7 +283,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = selectors.dashboard(request.user, today, plan)
     # Worst agencies first; a city-wide plan can name hundreds, so the table shows the first ones unless asked.
     shown = board.agencies if request.GET.get("agencies") == "all" else board.agencies[:AGENCY_ROWS]
-    overdue = Task.objects.overdue(today).filter(measure__is_removed=False)
+    overdue = Task.objects.current().overdue(today)  # what 催办全部逾期任务 sends to (reminders.views.urge)
     if plan is not None:
         overdue = overdue.filter(measure__plan=plan)
     return render(

@@ -71,6 +71,8 @@ class ReminderLog(models.Model):
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败")
         SKIPPED = "skipped", _("未发送")
+        HELD = "held", _("待每日汇总")  # a notification whose recipient chose the daily digest
+        DIGESTED = "digested", _("已随每日汇总发送")
 
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     recipient = models.CharField(_("收件人"), max_length=254, blank=True)

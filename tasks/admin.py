@@ -267,6 +267,20 @@ class TaskAdmin(ExportActionMixin, SimpleHistoryAdmin):
     inlines = [ProgressUpdateInline, ExtensionRequestInline, TaskReminderInline]
     actions = [urge_tasks]
 
+    def save_model(self, request, obj, form, change):
+        """A status set here goes through the same service as 审核 (completion time, history, 审核人)."""
+        from workspace.services import change_status
+
+        new_status = obj.status
+        if change and "status" in form.changed_data:
+            obj.status = form.initial["status"]
+        elif not change:
+            obj.status = Task._meta.get_field("status").default
+        super().save_model(request, obj, form, change)
+        if obj.status != new_status:
+            change_status(task=obj, user=request.user, status=new_status, reason=str(_("管理后台")))
+            obj.refresh_from_db()
+
     @admin.display(description=_("序号"), ordering="measure__position")
     def measure_number(self, task: Task) -> str:
         return task.measure.number

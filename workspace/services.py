@@ -1,10 +1,12 @@
-"""Writes of the workspace: reporting, 签收, 延期申请, review of completion requests, reassigning, due dates.
+"""Writes of the workspace: reporting, 签收, 延期申请, review of completion requests, reassigning, due dates,
+and every change of a task's status, whichever page makes it (the admin's Task save calls ``change_status``).
 
 Every function checks who may do it and that the task is in a state where it makes sense, raises a
 ``ValidationError`` / ``PermissionDenied`` with a Chinese message otherwise, and writes in one transaction
 (a half-applied decision never persists). Task rows are locked and re-read first, so two reviewers
 clicking at once cannot both decide. Each change to a task passes through ``save()`` so
-django-simple-history records who changed what, and why.
+django-simple-history records who changed what, and why (审核人 and time). The people concerned are told
+through reminders/services/notices.py (inbox and email, once per event), after commit.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Liaison
 from agencies.roles import is_lead_bureau
 from ipplan.lib.uploads import check_upload
+from reminders.services import notices
 from tasks.models import Attachment, ExtensionRequest, Indicator, IndicatorValue, ProgressUpdate, Task
 from tasks.status import Period, next_period, period_by_key, period_of, previous_period
 
@@ -52,6 +55,35 @@ def _save(task: Task, user, reason: str) -> None:
     task._history_user = user
     task._change_reason = reason
     task.save()
+
+
+def _set_status(task: Task, status: str, now: datetime.datetime) -> None:
+    """The one place a status is set: finishing records the completion time (calendars stop an ongoing
+    task's series there), reopening clears it."""
+    task.status = status
+    if status == Task.Status.DONE:
+        task.percent = 100
+        task.completed_at = task.completed_at or now
+    else:
+        task.completed_at = None
+
+
+def change_status(*, task: Task, user, status: str, reason: str = "") -> Task:
+    """A lead-bureau user sets a status directly (the admin's Task form). Same rules as approval in 审核:
+    已办结 records the completion time; history keeps who, when and why."""
+    require_lead_bureau(user)
+    if status not in Task.Status.values:
+        raise ValidationError(_("未知的任务状态。"))
+    with transaction.atomic():
+        task = _locked(task)
+        if task.status == status:
+            return task
+        old = task.get_status_display()
+        _set_status(task, status, timezone.now())
+        label = Task.Status(status).label
+        text = _("状态由“%(old)s”改为“%(new)s”") % {"old": old, "new": label}
+        _save(task, user, f"{text}:{reason.strip()}" if reason.strip() else text)
+    return task
 
 
 # Reporting periods of ongoing tasks ------------------------------------------------------------------
@@ -174,7 +206,7 @@ def submit_progress(
             )
             attachment.file.save(item.upload.name, ContentFile(item.data), save=False)
             attachment.save()
-        task.status = status
+        _set_status(task, status, now)
         task.percent = percent
         task.last_reported_at = now
         if task.acknowledged_at is None:  # reporting is receipt enough
@@ -183,6 +215,7 @@ def submit_progress(
             _advance_report_due(task, period)
         reason = _("申请办结") if status == Task.Status.COMPLETION_REQUESTED else _("报送进展")
         _save(task, user, reason)
+        notices.on_progress_submitted(update, actor=user)
     return update
 
 
@@ -209,7 +242,7 @@ def request_extension(
             raise ValidationError(_("已有一项延期申请正在审核,请等待审核结果。"))
         try:
             with transaction.atomic():
-                return ExtensionRequest.objects.create(
+                extension = ExtensionRequest.objects.create(
                     task=task,
                     requested_by=user,
                     current_due_date=task.due_date,
@@ -218,6 +251,8 @@ def request_extension(
                 )
         except IntegrityError:
             raise ValidationError(_("已有一项延期申请正在审核,请等待审核结果。")) from None
+        notices.on_extension_requested(extension, actor=user)
+        return extension
 
 
 def report_indicator_value(
@@ -272,6 +307,12 @@ def decide_extension(
                 task.original_due_date = task.due_date
             task.due_date = extension.requested_due_date
             _save(task, user, _("同意延期至 %(d)s") % {"d": extension.requested_due_date})
+        else:
+            # Nothing on the task changes, but the decision belongs in its 变更记录 (who, when, why).
+            _save(
+                task, user, _("不同意延期至 %(d)s:%(r)s") % {"d": extension.requested_due_date, "r": reason}
+            )
+        notices.on_extension_decided(extension, actor=user)
     return extension
 
 
@@ -299,10 +340,9 @@ def approve_completion(*, task: Task, user, reason: str = "") -> Task:
         update.review_reason = reason.strip()
         update.reviewed_by, update.reviewed_at = user, now
         update.save()
-        task.status = Task.Status.DONE
-        task.percent = 100
-        task.completed_at = now
+        _set_status(task, Task.Status.DONE, now)
         _save(task, user, _("同意办结"))
+        notices.on_completion_reviewed(update, actor=user)
     return task
 
 
@@ -319,8 +359,9 @@ def return_completion(*, task: Task, user, reason: str) -> Task:
         update.review_reason = reason
         update.reviewed_by, update.reviewed_at = user, timezone.now()
         update.save()
-        task.status = Task.Status.IN_PROGRESS
+        _set_status(task, Task.Status.IN_PROGRESS, update.reviewed_at)
         _save(task, user, _("退回办结申请:%(r)s") % {"r": reason})
+        notices.on_completion_reviewed(update, actor=user)
     return task
 
 
@@ -335,11 +376,13 @@ def change_due_date(*, task: Task, user, due_date: datetime.date, reason: str) -
             raise ValidationError(_("持续推进的任务没有截止日期。"))
         if task.due_date == due_date:
             raise ValidationError(_("新的截止日期与当前相同。"))
+        old = task.due_date
         if task.original_due_date is None:
             task.original_due_date = task.due_date
         task.due_date = due_date
         task.due_date_inferred = False
         _save(task, user, _("调整截止日期:%(r)s") % {"r": reason})
+        notices.on_due_date_changed(task, actor=user, old=old, reason=reason)
     return task
 
 
@@ -366,6 +409,7 @@ def reassign(*, task: Task, user, agency: Agency, reason: str) -> Task:
             user,
             _("由 %(old)s 改为 %(new)s 承办:%(r)s") % {"old": previous, "new": agency, "r": reason},
         )
+        notices.on_reassigned(task, actor=user, previous_agency=previous, reason=reason)
     return task
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from tasks.models import Task
 
 from ..workdays import calendar_around
+from . import notices
 from .compute import (
     MAX_LINES_PER_AGENCY,
     SWEEP_HOUR,
@@ -53,6 +54,7 @@ __all__ = [
     "lines_html",
     "lines_text",
     "next_sweep_day",
+    "notices",
     "render",
     "run_sweep",
     "send_urge",
@@ -62,6 +64,7 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
 
 def run_sweep(
     day: datetime.date | None = None,
@@ -83,7 +86,7 @@ def run_sweep(
         annotate_existing(emails)
         return result
     with transaction.atomic():
-        result.dispatched = claim(emails)
+        result.dispatched = claim(emails) + notices.claim_notice_digests(day)
         ids = list(result.dispatched)
         if dispatch is not None:
             transaction.on_commit(lambda: dispatch(ids), robust=True)
@@ -105,7 +108,6 @@ class UrgeResult:
         return [email for email in self.emails if email.skip_reason]
 
 
-
 def send_urge(
     tasks: Iterable[Task] | Iterable[int],
     by_user,
@@ -116,7 +118,6 @@ def send_urge(
     emails = compute_urge(tasks, by_user, timezone.localdate())
     with transaction.atomic():
         dispatched = claim(emails)
+        notices.on_urged(emails, actor=by_user)
         transaction.on_commit(lambda: dispatch(dispatched), robust=True)
     return UrgeResult(emails=emails, dispatched=dispatched)
-
-

@@ -108,7 +108,6 @@ class TaskLine:
         return cached
 
 
-
 @dataclass
 class Email:
     """An email the sweep (or a 催办) would send: the outbox row before it exists."""
@@ -206,7 +205,6 @@ class SweepResult:
             "skipped": sum(1 for email in self.emails if email.skip_reason),
             "dispatched": len(self.dispatched),
         }
-
 
 
 def week_key(day: datetime.date) -> str:
@@ -420,9 +418,7 @@ def _escalations(day: datetime.date, escalated: list[TaskLine]) -> list[Email]:
     if not support:
         return emails
     overdue_support = (
-        Task.objects.current()
-        .overdue(day)
-        .filter(measure=OuterRef("measure"), role=Task.Role.SUPPORT)
+        Task.objects.current().overdue(day).filter(measure=OuterRef("measure"), role=Task.Role.SUPPORT)
     )
     lead_agencies_by_measure: dict[int, set[int]] = defaultdict(set)
     for measure_id, agency_id in (
@@ -481,7 +477,6 @@ def _existing_by_day(emails: list[Email]) -> dict:
     }
 
 
-
 def compute_urge(tasks: Iterable[Task] | Iterable[int], by_user, day: datetime.date) -> list[Email]:
     """The 催办 emails for selected tasks: one per liaison email of their agencies (digest settings do not
     apply). Keyed by the day and the set of tasks, so the same 催办 twice in a day sends once."""
@@ -530,7 +525,6 @@ def _fingerprint(pks: Iterable[int]) -> str:
     return hashlib.sha1(",".join(str(pk) for pk in sorted(pks)).encode()).hexdigest()[:12]
 
 
-
 def next_sweep_day(now: datetime.datetime | None = None) -> datetime.date:
     """The day the next daily sweep runs for: today before the sweep hour on a working day, else the next
     working day (the preview's default)."""
@@ -540,4 +534,3 @@ def next_sweep_day(now: datetime.datetime | None = None) -> datetime.date:
     if calendar.is_working_day(today) and now.hour < SWEEP_HOUR:
         return today
     return calendar.next_working_day(today)
-

@@ -105,7 +105,6 @@ def _rows_for(emails: list[Email]) -> list[dict]:
     )
 
 
-
 def dispatch_with_celery(log_ids: list[int]) -> None:
     from ..jobs import deliver_reminder
 
@@ -167,4 +166,3 @@ def deliver(log_id: int) -> Delivery:
         raise
     ReminderLog.objects.filter(pk=log_id).update(status=Status.SENT, sent_at=timezone.now(), error="")
     return Delivery("sent")
-

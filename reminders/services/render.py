@@ -59,7 +59,6 @@ def wording() -> dict:
     return _wording(translation.get_language() or "zh-hans")
 
 
-
 def lines_text(lines: list[TaskLine]) -> str:
     words = wording()
     return "".join(f"{number}. {line.items(words)[0]}" for number, line in enumerate(lines, 1))
@@ -75,7 +74,6 @@ def lines_html(lines: list[TaskLine]) -> SafeString:
         for number, line in enumerate(lines, 1)
     )
     return mark_safe(f'<table style="border-collapse:collapse;width:100%;font-size:14px">\n{rows}</table>')
-
 
 
 def render(email: Email) -> tuple[str, str, str]:
@@ -127,4 +125,3 @@ def _render(email: Email) -> tuple[str, str, str]:
     if email.kind == Kind.URGE:
         return render_parts("urge", {**ctx, "sections": email.rendered_sections()})
     return render_parts("digest", {**ctx, "sections": email.rendered_sections()})
-

@@ -10,6 +10,8 @@ from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from agencies.models import Agency
+from agencies.roles import sees_all_tasks
+from reminders.models import ReminderLog
 from tasks.models import Attachment, ExtensionRequest, Indicator, IndicatorValue, Plan, ProgressUpdate, Task
 from tasks.status import Light, period_of
 
@@ -65,6 +67,8 @@ class Sibling:
     task: Task
     latest: ProgressUpdate | None
     reported_this_period: bool
+    # Every report with its attachments: for the lead agency's liaisons (and supervisors) only.
+    history: list[ProgressUpdate] = field(default_factory=list)
 
 
 @dataclass
@@ -152,9 +156,21 @@ def task_history(task: Task) -> list[dict]:
     return rows[::-1]
 
 
-def task_page(task: Task, today: datetime.date) -> TaskPage:
+def leads_measure(user, task: Task) -> bool:
+    """Whether the user is a liaison of an agency leading the task's measure: it then reads its support
+    agencies' full report history and attachments on that measure."""
+    return (
+        user.is_authenticated
+        and Task.objects.filter(
+            measure_id=task.measure_id, role=Task.Role.LEAD, agency__liaisons__user=user
+        ).exists()
+    )
+
+
+def task_page(task: Task, today: datetime.date, viewer=None) -> TaskPage:
     """The task page: its reports (with attachments and reviewers), the other agencies on the measure with
-    their latest report and whether they reported this period (汇总), extension requests, and history."""
+    their latest report and whether they reported this period (汇总) — all their reports for the lead
+    agency and supervisors —, extension requests, and history."""
     updates = list(
         task.updates.select_related("author", "reviewed_by")
         .prefetch_related("attachments")
@@ -169,17 +185,21 @@ def task_page(task: Task, today: datetime.date) -> TaskPage:
         .prefetch_related(
             Prefetch(
                 "updates",
-                queryset=ProgressUpdate.objects.select_related("author").order_by("-created_at", "-pk"),
+                queryset=ProgressUpdate.objects.select_related("author", "reviewed_by")
+                .prefetch_related("attachments")
+                .order_by("-created_at", "-pk"),
                 to_attr="recent_updates",
             )
         )
         .order_by("role", "agency__name")
     )
+    full = viewer is not None and (sees_all_tasks(viewer) or leads_measure(viewer, task))
     siblings = []
     for other in others:
         latest = other.recent_updates[0] if other.recent_updates else None
         reported = latest is not None and period.start <= latest.created_at.date() <= period.end
-        siblings.append(Sibling(task=other, latest=latest, reported_this_period=reported))
+        history = other.recent_updates if full else []
+        siblings.append(Sibling(task=other, latest=latest, reported_this_period=reported, history=history))
     extensions = list(task.extension_requests.select_related("requested_by", "decided_by"))
     return TaskPage(
         task=task,
@@ -192,10 +212,14 @@ def task_page(task: Task, today: datetime.date) -> TaskPage:
 
 
 def get_attachment(user, pk: int) -> Attachment:
-    """An attachment of a task the user may see; 404 otherwise."""
+    """An attachment of a task the user may see, or of a task on a measure the user's agency leads;
+    404 otherwise."""
     visible = Task.objects.for_user(user).values("pk")
+    led = Task.objects.filter(role=Task.Role.LEAD, agency__liaisons__user=user).values("measure_id")
     try:
-        return Attachment.objects.select_related("update__task").get(pk=pk, update__task__in=visible)
+        return Attachment.objects.select_related("update__task").get(
+            Q(update__task__in=visible) | Q(update__task__measure_id__in=led), pk=pk
+        )
     except Attachment.DoesNotExist:
         raise Http404 from None
 
@@ -366,4 +390,27 @@ def get_my_indicator(user, pk: int) -> Indicator:
             .get(pk=pk)
         )
     except Indicator.DoesNotExist:
+        raise Http404 from None
+
+
+# Inbox (消息) ------------------------------------------------------------------------------------------
+
+
+def inbox(user) -> QuerySet[ReminderLog]:
+    """The user's in-app notifications, newest first (rows of the outbox's inbox channel)."""
+    return ReminderLog.objects.filter(user=user, channel=ReminderLog.Channel.INBOX).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def unread_count(user) -> int:
+    if not user.is_authenticated:
+        return 0
+    return inbox(user).filter(read_at__isnull=True).count()
+
+
+def get_inbox_item(user, pk: int) -> ReminderLog:
+    try:
+        return inbox(user).get(pk=pk)
+    except ReminderLog.DoesNotExist:
         raise Http404 from None

@@ -421,6 +421,33 @@ def period_label(task: Task, key: str) -> str:
         return key
 
 
+def mark_read(*, user, pk: int | None = None) -> int:
+    """Mark one of the user's inbox messages (or all of them) as read; returns how many changed. A leader
+    may do this too: read-marks are the user's own, not the record's."""
+    from reminders.models import ReminderLog
+
+    rows = ReminderLog.objects.filter(user=user, channel=ReminderLog.Channel.INBOX, read_at__isnull=True)
+    if pk is not None:
+        rows = rows.filter(pk=pk)
+    return rows.update(read_at=timezone.now())
+
+
+def set_notification_preferences(*, user, choices: dict[str, tuple[str, bool]]) -> int:
+    """Save the user's choice per notification kind (email mode, inbox); returns how many changed."""
+    from reminders.models import NotificationPreference
+
+    changed = 0
+    with transaction.atomic():
+        existing = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
+        for kind, (email, inbox) in choices.items():
+            row = existing.get(kind) or NotificationPreference(user=user, kind=kind)
+            if row.pk is None or (row.email, row.inbox) != (email, inbox):
+                row.email, row.inbox = email, inbox
+                row.save()
+                changed += 1
+    return changed
+
+
 def set_digest_frequencies(choices: Iterable[tuple[Liaison, str]]) -> int:
     """Save each liaison's digest preference; returns how many changed."""
     changed = 0

@@ -18,4 +18,6 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("review/", views.review_queue, name="review_queue"),
     path("profile/", views.profile, name="profile"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/read/", views.inbox_read, name="inbox_read"),
 ]

@@ -3,6 +3,7 @@ selector, render or redirect."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,12 +12,15 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, Liaison
 from agencies.roles import is_lead_bureau, is_leader
+from reminders.models import NotificationPreference
 from reminders.selectors import missing_holiday_years
+from reminders.services import notices
 from tasks.filters import TaskFilter
 from tasks.models import Plan, Task
 
@@ -27,6 +31,7 @@ from .forms import (
     DueDateForm,
     ExtensionForm,
     IndicatorValueForm,
+    NotificationPreferenceForm,
     ProgressForm,
     ReassignForm,
 )
@@ -81,7 +86,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 
 def _task_context(request, task, today, **extra):
-    page = selectors.task_page(task, today)
+    page = selectors.task_page(task, today, viewer=request.user)
     can_report = services.can_report(request.user, task)
     context = {
         "page": page,
@@ -353,15 +358,66 @@ def indicators(request: HttpRequest) -> HttpResponse:
     )
 
 
+def notification_kinds(user, liaisons) -> list[str]:
+    """The notifications a user can receive: a liaison's, the lead bureau's, or both."""
+    kinds = list(notices.LIAISON_KINDS) if liaisons else []
+    if is_lead_bureau(user):
+        kinds += notices.LEAD_BUREAU_KINDS
+    return kinds
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    """我的设置: how often each agency's digest reaches me, and my calendar subscriptions."""
+    """我的设置: how often each agency's digest reaches me, how I hear of events, my calendar subscriptions."""
     liaisons = list(
         Liaison.objects.filter(user=request.user).select_related("agency").order_by("agency__name")
     )
-    form = DigestPreferenceForm(request.POST or None, liaisons=liaisons)
-    if request.method == "POST" and form.is_valid():
+    which = request.POST.get("form", "digest") if request.method == "POST" else None
+    kinds = notification_kinds(request.user, liaisons)
+    current = {p.kind: p for p in NotificationPreference.objects.filter(user=request.user)}
+    form = DigestPreferenceForm(request.POST if which == "digest" else None, liaisons=liaisons)
+    notice_form = NotificationPreferenceForm(
+        request.POST if which == "notifications" else None, kinds=kinds, current=current
+    )
+    if which == "digest" and form.is_valid():
         changed = services.set_digest_frequencies(form.choices())
         messages.success(request, _("提醒设置已保存。") if changed else _("提醒设置未改变。"))
         return redirect("workspace:profile")
-    return render(request, "workspace/profile.html", {"form": form, "liaisons": liaisons})
+    if which == "notifications" and notice_form.is_valid():
+        changed = services.set_notification_preferences(user=request.user, choices=notice_form.choices())
+        messages.success(request, _("消息设置已保存。") if changed else _("消息设置未改变。"))
+        return redirect("workspace:profile")
+    return render(
+        request,
+        "workspace/profile.html",
+        {"form": form, "liaisons": liaisons, "notice_form": notice_form},
+        status=400 if which else 200,
+    )
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """消息: the user's notifications, newest first; unread ones stand out."""
+    page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "workspace/inbox.html", {"page": page})
+
+
+@login_required
+@require_POST
+def inbox_read(request: HttpRequest) -> HttpResponse:
+    """Mark one message read and open what it is about, or (no ``message``) mark all read."""
+    pk = request.POST.get("message", "")
+    if not pk:
+        services.mark_read(user=request.user)
+        messages.success(request, _("已全部标为已读。"))
+        return redirect("workspace:inbox")
+    if not pk.isdigit():
+        return redirect("workspace:inbox")
+    item = selectors.get_inbox_item(request.user, int(pk))
+    services.mark_read(user=request.user, pk=item.pk)
+    target = item.url  # absolute (it is also in the email): open it on this host
+    if target.startswith(settings.SITE_URL):
+        target = target[len(settings.SITE_URL) :] or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("workspace:inbox")
+    return redirect(target)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency
 from agencies.roles import sees_all_tasks
@@ -330,14 +332,73 @@ def dashboard(user, today: datetime.date, plan: Plan | None) -> Dashboard:
 # Review queue ----------------------------------------------------------------------------------------
 
 
+REVIEW_KINDS = {"completion": _("办结申请"), "extension": _("延期申请"), "unacknowledged": _("未签收任务")}
+REVIEW_PAGE_SIZE = 25
+
+
 @dataclass
 class ReviewQueue:
-    completions: list[Task]
-    extensions: list[ExtensionRequest]
-    unacknowledged: list[Task]
+    """One page per kind (办结申请, 延期申请, 未签收), narrowed by plan and agency, with each kind's count."""
+
+    kind: str  # "" = every kind
+    plan: Plan | None
+    agency: Agency | None
+    counts: dict[str, int]
+    completion_page: Page | None
+    extension_page: Page | None
+    unacknowledged_page: Page | None
+    plans: list[Plan]
+    agencies: list[Agency]
+
+    @property
+    def completions(self) -> list[Task]:
+        return list(self.completion_page or [])
+
+    @property
+    def extensions(self) -> list[ExtensionRequest]:
+        return list(self.extension_page or [])
+
+    @property
+    def unacknowledged(self) -> list[Task]:
+        return list(self.unacknowledged_page or [])
+
+    @property
+    def kinds(self) -> list[tuple[str, str, int]]:
+        return [(key, label, self.counts[key]) for key, label in REVIEW_KINDS.items()]
 
 
-def review_queue(today: datetime.date, unacknowledged_limit: int = 200) -> ReviewQueue:
+def review_querysets(*, plan: Plan | None = None, agency: Agency | None = None) -> dict[str, QuerySet]:
+    """What waits for the lead bureau, by kind (completion requests and extensions of any plan; the
+    unacknowledged tasks among current ones)."""
+    completions = Task.objects.filter(status=Task.Status.COMPLETION_REQUESTED)
+    extensions = ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING)
+    unacknowledged = (
+        Task.objects.current().filter(acknowledged_at__isnull=True).exclude(status=Task.Status.DONE)
+    )
+    if plan is not None:
+        completions = completions.filter(measure__plan=plan)
+        extensions = extensions.filter(task__measure__plan=plan)
+        unacknowledged = unacknowledged.filter(measure__plan=plan)
+    if agency is not None:
+        completions = completions.filter(agency=agency)
+        extensions = extensions.filter(task__agency=agency)
+        unacknowledged = unacknowledged.filter(agency=agency)
+    return {"completion": completions, "extension": extensions, "unacknowledged": unacknowledged}
+
+
+def review_queue(
+    today: datetime.date,
+    *,
+    kind: str = "",
+    plan: Plan | None = None,
+    agency: Agency | None = None,
+    pages: dict[str, str | None] | None = None,
+    per_page: int = REVIEW_PAGE_SIZE,
+) -> ReviewQueue:
+    """A fixed number of queries whatever the queue's length: three counts, and one page of each kind shown."""
+    pages = pages or {}
+    querysets = review_querysets(plan=plan, agency=agency)
+    counts = {key: queryset.count() for key, queryset in querysets.items()}
     latest_request = Prefetch(
         "updates",
         queryset=ProgressUpdate.objects.filter(status=Task.Status.COMPLETION_REQUESTED, review_decision="")
@@ -346,26 +407,65 @@ def review_queue(today: datetime.date, unacknowledged_limit: int = 200) -> Revie
         .order_by("-created_at"),
         to_attr="pending_requests",
     )
-    completions = list(
-        Task.objects.filter(status=Task.Status.COMPLETION_REQUESTED)
+    ordered = {
+        "completion": querysets["completion"]
         .with_light(today)
         .select_related("measure__plan", "agency")
         .prefetch_related(latest_request)
-        .order_by("last_reported_at")
-    )
-    extensions = list(
-        ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING)
+        .order_by("last_reported_at", "pk"),
+        "extension": querysets["extension"]
         .select_related("task__measure__plan", "task__agency", "requested_by")
-        .order_by("requested_at")
-    )
-    unacknowledged = list(
-        Task.objects.current()
-        .filter(acknowledged_at__isnull=True)
-        .exclude(status=Task.Status.DONE)
+        .order_by("requested_at", "pk"),
+        "unacknowledged": querysets["unacknowledged"]
         .select_related("measure__plan", "agency")
-        .order_by("created_at", "pk")[:unacknowledged_limit]
+        .order_by("created_at", "pk"),
+    }
+    shown = {}
+    for key, queryset in ordered.items():
+        if kind and key != kind:
+            shown[key] = None
+            continue
+        paginator = Paginator(queryset, per_page)
+        paginator.count = counts[key]  # known already: spare the paginator its own COUNT
+        shown[key] = paginator.get_page(pages.get(key))
+    return ReviewQueue(
+        kind=kind,
+        plan=plan,
+        agency=agency,
+        counts=counts,
+        completion_page=shown["completion"],
+        extension_page=shown["extension"],
+        unacknowledged_page=shown["unacknowledged"],
+        plans=list(Plan.objects.filter(is_active=True).order_by("-period_start", "title")),
+        agencies=list(_agencies_waiting(plan)),
     )
-    return ReviewQueue(completions=completions, extensions=extensions, unacknowledged=unacknowledged)
+
+
+def _agencies_waiting(plan: Plan | None) -> QuerySet[Agency]:
+    """The agencies with something in the queue (the agency filter's choices)."""
+    querysets = review_querysets(plan=plan)
+    return Agency.objects.filter(
+        Q(pk__in=querysets["completion"].values("agency_id"))
+        | Q(pk__in=querysets["extension"].values("task__agency_id"))
+        | Q(pk__in=querysets["unacknowledged"].values("agency_id"))
+    ).order_by("name")
+
+
+def review_items(kind: str, ids: list[int]) -> list:
+    """The pending items a bulk approval names (others — decided meanwhile, unknown — are left out)."""
+    if kind == "completion":
+        return list(
+            Task.objects.filter(pk__in=ids, status=Task.Status.COMPLETION_REQUESTED)
+            .select_related("measure__plan", "agency")
+            .order_by("pk")
+        )
+    if kind == "extension":
+        return list(
+            ExtensionRequest.objects.filter(pk__in=ids, decision=ExtensionRequest.Decision.PENDING)
+            .select_related("task__measure__plan", "task__agency", "requested_by")
+            .order_by("pk")
+        )
+    return []
 
 
 def my_indicators(user) -> list[Indicator]:

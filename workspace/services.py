@@ -365,6 +365,35 @@ def return_completion(*, task: Task, user, reason: str) -> Task:
     return task
 
 
+@dataclass
+class BulkResult:
+    approved: int
+    errors: list[str]
+
+
+def bulk_approve(*, user, kind: str, ids: Iterable[int], reason: str = "") -> BulkResult:
+    """Approve many completion requests or extensions after the confirmation page. Each item is decided in
+    its own transaction by the same service as a single decision (history, notifications); an item decided
+    meanwhile is reported, not decided twice."""
+    require_lead_bureau(user)
+    if kind not in {"completion", "extension"}:
+        raise ValidationError(_("只能批量同意办结申请或延期申请。"))
+    approved, errors = 0, []
+    for pk in sorted(set(ids)):
+        try:
+            if kind == "completion":
+                approve_completion(task=Task(pk=pk), user=user, reason=reason)
+            else:
+                extension = ExtensionRequest.objects.select_related("task").get(pk=pk)
+                decide_extension(extension=extension, user=user, approve=True, reason=reason)
+        except (ValidationError, Task.DoesNotExist, ExtensionRequest.DoesNotExist) as error:
+            messages = getattr(error, "messages", None) or [_("已不存在。")]
+            errors.append(f"#{pk}:{' '.join(messages)}")
+        else:
+            approved += 1
+    return BulkResult(approved=approved, errors=errors)
+
+
 def change_due_date(*, task: Task, user, due_date: datetime.date, reason: str) -> Task:
     require_lead_bureau(user)
     reason = reason.strip()

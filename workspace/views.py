@@ -305,15 +305,68 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _review_filters(request) -> tuple[str, Plan | None, Agency | None]:
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in selectors.REVIEW_KINDS else ""
+    plan = agency = None
+    if request.GET.get("plan", "").isdigit():
+        plan = Plan.objects.filter(pk=int(request.GET["plan"])).first()
+    if request.GET.get("agency", "").isdigit():
+        agency = Agency.objects.filter(pk=int(request.GET["agency"])).first()
+    return kind, plan, agency
+
+
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
+    """审核: one page of each kind, filterable by plan, agency and kind, with counts."""
     require_supervisor(request.user)
-    queue = selectors.review_queue(timezone.localdate())
+    kind, plan, agency = _review_filters(request)
+    queue = selectors.review_queue(
+        timezone.localdate(),
+        kind=kind,
+        plan=plan,
+        agency=agency,
+        pages={key: request.GET.get(f"{key}_page") for key in selectors.REVIEW_KINDS},
+    )
+    query = request.GET.copy()
+    for key in selectors.REVIEW_KINDS:
+        query.pop(f"{key}_page", None)
     return render(
         request,
         "workspace/review_queue.html",
-        {"queue": queue, "is_lead_bureau": is_lead_bureau(request.user), "decision_form": DecisionForm()},
+        {
+            "queue": queue,
+            "is_lead_bureau": is_lead_bureau(request.user),
+            "decision_form": DecisionForm(),
+            "base_query": query.urlencode(),
+        },
     )
+
+
+@login_required
+@require_POST
+def review_bulk(request: HttpRequest) -> HttpResponse:
+    """批量同意: the first POST shows what would be approved; the confirmed POST approves it."""
+    services.require_lead_bureau(request.user)
+    kind = request.POST.get("kind", "")
+    ids = [int(value) for value in request.POST.getlist("item") if value.isdigit()]
+    items = selectors.review_items(kind, ids)
+    if not items:
+        messages.info(request, _("请先勾选要同意的申请。"))
+        return redirect("workspace:review_queue")
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "workspace/review_confirm.html",
+            {"kind": kind, "items": items, "label": selectors.REVIEW_KINDS.get(kind, "")},
+        )
+    result = services.bulk_approve(
+        user=request.user, kind=kind, ids=[item.pk for item in items], reason=request.POST.get("reason", "")
+    )
+    messages.success(request, _("已同意 %(n)d 项。") % {"n": result.approved})
+    for error in result.errors:
+        messages.error(request, error)
+    return redirect("workspace:review_queue")
 
 
 @login_required

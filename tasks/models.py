@@ -351,7 +351,11 @@ class Task(models.Model):
             models.UniqueConstraint(fields=["measure", "agency"], name="task_unique_agency_per_measure"),
             models.CheckConstraint(condition=Q(percent__lte=100), name="task_percent_at_most_100"),
         ]
-        indexes = [models.Index(fields=["agency", "status"], name="task_agency_status")]
+        indexes = [
+            models.Index(fields=["agency", "status"], name="task_agency_status"),
+            # 审核: completion requests oldest first, one page at a time (workspace.selectors.review_queue).
+            models.Index(fields=["status", "last_reported_at", "id"], name="task_status_reported"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.measure.number} · {self.agency}"

@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -333,7 +333,7 @@ def dashboard(user, today: datetime.date, plan: Plan | None) -> Dashboard:
 
 
 REVIEW_KINDS = {"completion": _("办结申请"), "extension": _("延期申请"), "unacknowledged": _("未签收任务")}
-REVIEW_PAGE_SIZE = 25
+REVIEW_PAGE_SIZE = 20
 
 
 @dataclass
@@ -408,17 +408,17 @@ def review_queue(
         to_attr="pending_requests",
     )
     ordered = {
+        # Oldest request first (index task_status_reported); pk order is creation order for the others.
         "completion": querysets["completion"]
-        .with_light(today)
         .select_related("measure__plan", "agency")
         .prefetch_related(latest_request)
         .order_by("last_reported_at", "pk"),
         "extension": querysets["extension"]
         .select_related("task__measure__plan", "task__agency", "requested_by")
-        .order_by("requested_at", "pk"),
+        .order_by("pk"),
         "unacknowledged": querysets["unacknowledged"]
         .select_related("measure__plan", "agency")
-        .order_by("created_at", "pk"),
+        .order_by("pk"),
     }
     shown = {}
     for key, queryset in ordered.items():
@@ -437,18 +437,21 @@ def review_queue(
         extension_page=shown["extension"],
         unacknowledged_page=shown["unacknowledged"],
         plans=list(Plan.objects.filter(is_active=True).order_by("-period_start", "title")),
-        agencies=list(_agencies_waiting(plan)),
+        agencies=_agencies_waiting(plan),
     )
 
 
-def _agencies_waiting(plan: Plan | None) -> QuerySet[Agency]:
-    """The agencies with something in the queue (the agency filter's choices)."""
+def _agencies_waiting(plan: Plan | None) -> list[Agency]:
+    """The agencies with a request waiting (the agency filter's choices), one index probe per agency.
+    Unacknowledged tasks concern nearly every agency; listing them would scan every current task."""
     querysets = review_querysets(plan=plan)
-    return Agency.objects.filter(
-        Q(pk__in=querysets["completion"].values("agency_id"))
-        | Q(pk__in=querysets["extension"].values("task__agency_id"))
-        | Q(pk__in=querysets["unacknowledged"].values("agency_id"))
-    ).order_by("name")
+    completions = querysets["completion"].filter(agency=OuterRef("pk"))
+    extensions = querysets["extension"].filter(task__agency=OuterRef("pk"))
+    return list(
+        Agency.objects.filter(Exists(completions) | Exists(extensions))
+        .only("pk", "name", "short_name")
+        .order_by("name")
+    )
 
 
 def review_items(kind: str, ids: list[int]) -> list:

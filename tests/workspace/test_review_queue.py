@@ -36,9 +36,9 @@ def test_the_queue_pages_and_counts_each_kind(client, lead, plan, finance, scien
     client.force_login(lead)
     queue = client.get(URL).context["queue"]
     assert queue.counts["completion"] == 60
-    assert len(queue.completions) == 25 and queue.completion_page.paginator.num_pages == 3
+    assert len(queue.completions) == 20 and queue.completion_page.paginator.num_pages == 3
     last = client.get(URL, {"completion_page": 3}).context["queue"]
-    assert len(last.completions) == 10
+    assert len(last.completions) == 20
 
 
 def test_the_queue_filters_by_agency_plan_and_kind(

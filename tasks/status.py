@@ -99,8 +99,8 @@ def period_by_key(key: str, cycle: str) -> Period:
 # These are the one definition every page, export, email and calendar reads (through TaskQuerySet.current(),
 # .overdue() and .with_light(), or the in-memory twins below):
 # - current: the task's plan is live (执行中) and its measure is still in the plan;
-# - next report due: an ongoing task owes the report stored in ``next_report_due`` only while its plan is
-#   live and the deadline falls inside the plan's reporting window — up to the report on the plan's last
+# - next report due: an open ongoing task owes the report stored in ``next_report_due`` only while its plan
+#   is live and the deadline falls inside the plan's reporting window — up to the report on the plan's last
 #   period (due in January after ``period_end``), or up to ``reports_until`` when the lead bureau extends it;
 # - overdue: not done, and the attention date (due date, or next report due) has passed.
 
@@ -136,9 +136,9 @@ def _report_in_window() -> Q:
 
 
 def report_due_expression() -> Case:
-    """SQL for the report deadline an ongoing task still owes (NULL: none, or not an ongoing task)."""
+    """SQL for the report deadline an open ongoing task still owes (NULL: none, done, or not ongoing)."""
     return Case(
-        When(Q(is_ongoing=True) & _report_in_window(), then=F("next_report_due")),
+        When(Q(is_ongoing=True) & ~Q(status="done") & _report_in_window(), then=F("next_report_due")),
         default=Value(None),
         output_field=models.DateField(),
     )
@@ -146,7 +146,7 @@ def report_due_expression() -> Case:
 
 def report_due_for(task) -> datetime.date | None:
     """The report deadline an ongoing task in memory still owes (same rule as ``report_due_expression``)."""
-    if not task.is_ongoing or task.next_report_due is None:
+    if not task.is_ongoing or task.next_report_due is None or task.status == "done":
         return None
     plan = task.measure.plan
     if not plan.is_active:

@@ -244,7 +244,7 @@ def on_extension_requested(extension, *, actor) -> None:
             f"extension-{extension.pk}-requested",
             task,
             _("【延期申请】%(agency)s 申请延至 %(date)s")
-            % {"agency": task.agency, "date": extension.requested_due_date},
+            % {"agency": task.agency.display_name, "date": extension.requested_due_date},
             _("%(where)s\n申请人:%(who)s,%(when)s\n原截止日期:%(old)s\n延期理由:%(reason)s")
             % {
                 "where": _where(task),
@@ -296,9 +296,9 @@ def on_progress_submitted(update, *, actor) -> None:
             "text": update.text,
         }
         if completion:
-            title = _("【办结申请】%(agency)s 申请办结") % {"agency": task.agency}
+            title = _("【办结申请】%(agency)s 申请办结") % {"agency": task.agency.display_name}
         else:
-            title = _("【进展报送】%(agency)s 报送了进展") % {"agency": task.agency}
+            title = _("【进展报送】%(agency)s 报送了进展") % {"agency": task.agency.display_name}
         kind = Kind.NEW_REQUEST if completion else Kind.NEW_REPORT
         notify(_notice(kind, f"report-{update.pk}", task, title, body), lead_bureau(), actor=actor)
         if task.role == Task.Role.SUPPORT:

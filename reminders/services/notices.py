@@ -302,17 +302,16 @@ def on_progress_submitted(update, *, actor) -> None:
         kind = Kind.NEW_REQUEST if completion else Kind.NEW_REPORT
         notify(_notice(kind, f"report-{update.pk}", task, title, body), lead_bureau(), actor=actor)
         if task.role == Task.Role.SUPPORT:
-            leads = Task.objects.filter(measure_id=task.measure_id, role=Task.Role.LEAD).values_list(
-                "agency_id", flat=True
-            )
             support_title = _("【配合单位报送】%(agency)s 在您牵头的措施上报送了进展") % {
-                "agency": task.agency
+                "agency": task.agency.display_name
             }
-            notify(
-                _notice(Kind.SUPPORT_REPORT, f"report-{update.pk}", task, support_title, body),
-                liaisons_of(list(leads)),
-                actor=actor,
-            )
+            # Linked to the lead agency's own task: its page shows the supports' reports and attachments.
+            for lead_task in Task.objects.filter(measure_id=task.measure_id, role=Task.Role.LEAD):
+                notify(
+                    _notice(Kind.SUPPORT_REPORT, f"report-{update.pk}", lead_task, support_title, body),
+                    liaisons_of([lead_task.agency_id]),
+                    actor=actor,
+                )
 
 
 def on_completion_reviewed(update, *, actor) -> None:

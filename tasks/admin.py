@@ -140,6 +140,7 @@ class PlanAdmin(admin.ModelAdmin):
                     "is_active",
                     "reporting_cycle",
                     "report_due_day",
+                    "reports_until",
                     "remind_days_before",
                     "escalate_after_days",
                 ]

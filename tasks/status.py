@@ -105,9 +105,9 @@ def period_by_key(key: str, cycle: str) -> Period:
 # - overdue: not done, and the attention date (due date, or next report due) has passed.
 
 
-def current_q(prefix: str = "") -> Q:
+def current_q() -> Q:
     """Tasks of live plans whose measure was not removed by a re-import."""
-    return Q(**{f"{prefix}measure__plan__is_active": True, f"{prefix}measure__is_removed": False})
+    return Q(measure__plan__is_active=True, measure__is_removed=False)
 
 
 def last_report_due(plan) -> datetime.date | None:

@@ -109,7 +109,6 @@ def notify(
     if not recipients:
         return []
     choices = preferences((r.user_id for r in recipients), notice.kind)
-    subject = text = html = ""
     now, day = timezone.now(), timezone.localdate()
     rows, seen_users, seen_emails = [], set(), set()
     for recipient in recipients:
@@ -138,8 +137,7 @@ def notify(
         if not address or mode == EmailMode.OFF or address in seen_emails:
             continue
         seen_emails.add(address)
-        if not subject:
-            subject, text, html = render_parts("notice", {"notice": notice, "recipient": recipient.name})
+        subject, text, html = render_parts("notice", {"notice": notice, "recipient": recipient.name})
         rows.append(
             ReminderLog(
                 channel=Channel.EMAIL,

@@ -466,7 +466,8 @@ class Attachment(models.Model):
 
 
 class ExtensionRequest(models.Model):
-    """延期申请: an agency asks for a later due date before the current one passes; the lead bureau decides."""
+    """延期申请: an agency asks for a later due date before the current one passes — or, once it has passed,
+    a 调整时限申请 for a date still ahead; the lead bureau decides either."""
 
     class Decision(models.TextChoices):
         PENDING = "pending", _("待审核")
@@ -517,6 +518,15 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} → {self.requested_due_date:%Y-%m-%d}"
+
+    @property
+    def is_adjustment(self) -> bool:
+        """调整时限申请: asked after the due date had passed (a 延期申请 is asked before)."""
+        return self.current_due_date < timezone.localdate(self.requested_at)
+
+    @property
+    def kind_label(self) -> str:
+        return str(_("调整时限申请") if self.is_adjustment else _("延期申请"))
 
 
 class ImportDraft(models.Model):

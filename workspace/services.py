@@ -222,7 +222,8 @@ def submit_progress(
 def request_extension(
     *, task: Task, user, requested_due_date: datetime.date, reason: str, today: datetime.date | None = None
 ) -> ExtensionRequest:
-    """延期申请, allowed only before the current due date has passed and one at a time."""
+    """延期申请 before the due date; after it, a 调整时限申请 for a date still ahead. One at a time; the lead
+    bureau decides both the same way."""
     today = today or timezone.localdate()
     require_reporter(user, task)
     reason = reason.strip()
@@ -234,8 +235,10 @@ def request_extension(
             raise ValidationError(_("持续推进的任务没有截止日期,无需申请延期。"))
         if task.status == Task.Status.DONE:
             raise ValidationError(_("任务已办结,无需申请延期。"))
-        if task.due_date < today:
-            raise ValidationError(_("截止日期已过,不能再申请延期,请联系督办人员。"))
+        if task.due_date < today and requested_due_date <= today:
+            raise ValidationError(
+                _("截止日期已过,调整时限申请的日期应晚于今天(%(d)s)。") % {"d": today.isoformat()}
+            )
         if requested_due_date <= task.due_date:
             raise ValidationError(_("申请的日期应晚于当前截止日期 %(d)s。") % {"d": task.due_date})
         if task.extension_requests.filter(decision=ExtensionRequest.Decision.PENDING).exists():

@@ -172,7 +172,9 @@ def request_extension(request: HttpRequest, pk: int) -> HttpResponse:
             lambda: services.request_extension(
                 task=task, user=request.user, today=today, **form.cleaned_data
             ),
-            _("延期申请已提交,等待督办人员审核。"),
+            _("延期申请已提交,等待督办人员审核。")
+            if task.due_date is None or task.due_date >= today
+            else _("调整时限申请已提交,等待督办人员审核。"),
         )
     return redirect("workspace:task_detail", pk=task.pk)
 

@@ -241,8 +241,12 @@ def on_extension_requested(extension, *, actor) -> None:
             Kind.NEW_REQUEST,
             f"extension-{extension.pk}-requested",
             task,
-            _("【延期申请】%(agency)s 申请延至 %(date)s")
-            % {"agency": task.agency.display_name, "date": extension.requested_due_date},
+            _("【%(kind)s】%(agency)s 申请延至 %(date)s")
+            % {
+                "kind": extension.kind_label,
+                "agency": task.agency.display_name,
+                "date": extension.requested_due_date,
+            },
             _("%(where)s\n申请人:%(who)s,%(when)s\n原截止日期:%(old)s\n延期理由:%(reason)s")
             % {
                 "where": _where(task),
@@ -272,7 +276,7 @@ def on_extension_decided(extension, *, actor) -> None:
             Kind.EXTENSION_DECIDED,
             f"extension-{extension.pk}-decided",
             task,
-            _("【延期申请】%(outcome)s") % {"outcome": outcome},
+            _("【%(kind)s】%(outcome)s") % {"kind": extension.kind_label, "outcome": outcome},
             body,
         )
     notify(notice, liaisons_of([task.agency_id]), actor=actor)

@@ -196,3 +196,21 @@ def test_the_inbox_is_the_users_own(
     listing = client.get(reverse("workspace:inbox"))
     assert "截止日期调整" in listing.text and 'class="badge red"' in listing.text
     assert Liaison.objects.filter(user=alice).exists()
+
+
+def test_an_adjustment_after_the_deadline_is_named_as_such(
+    now, make_task, finance, alice, lead, django_capture_on_commit_callbacks
+):
+    late = make_task(finance, "9", due="2024-09-20")
+    with django_capture_on_commit_callbacks(execute=True):
+        extension = services.request_extension(
+            task=late, user=alice, requested_due_date=datetime.date(2024, 10, 31), reason="资料延迟到位。"
+        )
+        services.decide_extension(extension=extension, user=lead, approve=True)
+    assert inbox(lead) == [("new_request", "【调整时限申请】区金融局 申请延至 2024-10-31")]
+    assert inbox(alice) == [("extension_decided", "【调整时限申请】同意延期至 2024-10-31")]
+    late.refresh_from_db()
+    assert (late.due_date, late.original_due_date) == (
+        datetime.date(2024, 10, 31),
+        datetime.date(2024, 9, 20),
+    )

@@ -1,5 +1,5 @@
-"""Every status change goes through workspace.services, whichever page makes it; the liaison is told why
-延期申请 is closed after the deadline."""
+"""Every status change goes through workspace.services, whichever page makes it; after the deadline the
+liaison is told why 延期申请 is closed and may ask for a 调整时限申请."""
 
 import datetime
 
@@ -31,10 +31,12 @@ def test_only_the_lead_bureau_sets_a_status(request, finance_task, actor):
         )
 
 
-def test_after_the_deadline_the_liaison_reads_why_extension_is_closed(client, alice, finance_task, frozen):
+def test_after_the_deadline_the_liaison_reads_why_and_may_ask_for_an_adjustment(
+    client, alice, finance_task, frozen
+):
     finance_task.due_date = datetime.date(2021, 6, 1)
     finance_task.save()
     client.force_login(alice)
     page = client.get(reverse("workspace:task_detail", args=[finance_task.pk])).text
-    assert 'id="extension-closed"' in page and "截止日期 2021-06-01 已过,不能再提交延期申请" in page
-    assert 'name="requested_due_date"' not in page
+    assert 'id="extension-closed"' in page and "截止日期 2021-06-01 已过,延期申请须在截止日期前提出" in page
+    assert "提交调整时限申请" in page and "提交延期申请" not in page

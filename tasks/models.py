@@ -17,6 +17,7 @@ from .status import (
     attention_date_expression,
     attention_date_for,
     current_q,
+    last_report_due,
     light_expression,
     light_for,
     overdue_days,
@@ -69,6 +70,9 @@ class Plan(models.Model):
             " 2022-01-10 为止)。计划期满后仍需报送的,在此填写最后一次报送的截止日期。"
         ),
     )
+    # Derived from reports_until / period_end / report_due_day on save(): stored so that every list, count
+    # and sweep compares one date column instead of computing the window per row (tasks/status.py).
+    last_report_due = models.DateField(_("最后一次定期报送截止"), null=True, blank=True, editable=False)
     remind_days_before = models.PositiveSmallIntegerField(_("提前提醒天数"), default=7)
     escalate_after_days = models.PositiveSmallIntegerField(_("逾期上报天数"), default=7)
     is_active = models.BooleanField(_("执行中"), default=True)
@@ -97,6 +101,12 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        self.last_report_due = last_report_due(self)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "last_report_due"}
+        super().save(*args, **kwargs)
 
     @property
     def period_display(self) -> str:

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import ExtractMonth, ExtractYear
-from django.db.models.lookups import LessThanOrEqual
 from django.utils.translation import gettext_lazy as _
 
 YELLOW_DAYS = 7  # "due soon": within a week
@@ -121,17 +119,12 @@ def last_report_due(plan) -> datetime.date | None:
 
 
 def _report_in_window() -> Q:
-    """SQL twin of ``report_due_for``: the stored deadline falls inside the plan's reporting window.
-
-    Without ``reports_until`` the window ends with January after ``period_end`` (compared as year*12+month,
-    which needs no date construction in SQL and holds for every cycle and due day)."""
+    """SQL twin of ``report_due_for``: the stored deadline is not after the plan's last report deadline
+    (``Plan.last_report_due``, derived from ``last_report_due`` on save; NULL: no end)."""
     plan = "measure__plan__"
-    report_month = ExtractYear("next_report_due") * 12 + ExtractMonth("next_report_due")
-    last_month = (F(f"{plan}period_end") + 1) * 12 + 1
     return Q(**{f"{plan}is_active": True, "next_report_due__isnull": False}) & (
-        Q(**{f"{plan}reports_until__isnull": False, "next_report_due__lte": F(f"{plan}reports_until")})
-        | Q(**{f"{plan}reports_until__isnull": True, f"{plan}period_end__isnull": True})
-        | (Q(**{f"{plan}reports_until__isnull": True}) & Q(LessThanOrEqual(report_month, last_month)))
+        Q(**{f"{plan}last_report_due__isnull": True})
+        | Q(**{"next_report_due__lte": F(f"{plan}last_report_due")})
     )
 
 
@@ -151,11 +144,8 @@ def report_due_for(task) -> datetime.date | None:
     plan = task.measure.plan
     if not plan.is_active:
         return None
-    if plan.reports_until:
-        return task.next_report_due if task.next_report_due <= plan.reports_until else None
-    if plan.period_end and task.next_report_due >= datetime.date(plan.period_end + 1, 2, 1):
-        return None
-    return task.next_report_due
+    last = last_report_due(plan)
+    return task.next_report_due if last is None or task.next_report_due <= last else None
 
 
 def attention_date_expression() -> Case:

@@ -43,13 +43,27 @@ class ReminderLogQuerySet(models.QuerySet):
 
 
 class ReminderLog(models.Model):
-    """One reminder email: the outbox row and its log. The unique (recipient, kind, period) key is claimed
-    in the database before anything is sent, so re-running or racing sweeps never send twice."""
+    """One message on one channel: the outbox row and its log. Its key — (recipient, kind, period) for
+    email, (user, kind, period) for the inbox, where ``period`` names the day, week or event — is claimed in
+    the database before anything is sent, so re-running or racing sweeps and events never send twice."""
 
     class Kind(models.TextChoices):
         DIGEST = "digest", _("到期提醒汇总")
         ESCALATION = "escalation", _("逾期上报")
         URGE = "urge", _("催办")
+        # Notifications of events (reminders/services/notices.py); each user chooses them per kind.
+        EXTENSION_DECIDED = "extension_decided", _("延期申请审核结果")
+        COMPLETION_REVIEWED = "completion_reviewed", _("办结申请审核结果")
+        DUE_DATE_CHANGED = "due_date_changed", _("截止日期调整")
+        REASSIGNED = "reassigned", _("任务改由其他单位承办")
+        NEW_REQUEST = "new_request", _("新的办结或延期申请")
+        NEW_REPORT = "new_report", _("新的进展报送")
+        SUPPORT_REPORT = "support_report", _("配合单位报送进展")
+        NOTICE_DIGEST = "notice_digest", _("每日消息汇总")
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("邮件")
+        INBOX = "inbox", _("站内消息")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")
@@ -57,7 +71,10 @@ class ReminderLog(models.Model):
         SENT = "sent", _("已发送")
         FAILED = "failed", _("发送失败")
         SKIPPED = "skipped", _("未发送")
+        HELD = "held", _("待每日汇总")  # a notification whose recipient chose the daily digest
+        DIGESTED = "digested", _("已随每日汇总发送")
 
+    channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     recipient = models.CharField(_("收件人"), max_length=254, blank=True)
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     period = models.CharField(
@@ -93,6 +110,8 @@ class ReminderLog(models.Model):
     agencies = models.ManyToManyField(
         Agency, verbose_name=_("单位"), related_name="reminder_logs", blank=True
     )
+    url = models.CharField(_("链接"), max_length=300, blank=True, help_text=_("消息所指的页面。"))
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("发送次数"), default=0)
     error = models.TextField(_("错误信息"), blank=True)
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
@@ -106,13 +125,50 @@ class ReminderLog(models.Model):
         verbose_name_plural = _("提醒邮件记录")
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "kind", "period"], name="reminder_once_per_period"),
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "period"],
+                condition=models.Q(channel="email"),
+                name="reminder_once_per_period",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "kind", "period"],
+                condition=models.Q(channel="inbox"),
+                name="inbox_once_per_event",
+            ),
         ]
-        # The sweep re-dispatches unsent rows of the day it runs for.
-        indexes = [models.Index(fields=["day", "status"], name="reminder_day_status")]
+        indexes = [
+            # The sweep re-dispatches unsent rows of the day it runs for.
+            models.Index(fields=["day", "status"], name="reminder_day_status"),
+            # The navigation's unread count and the 消息 page.
+            models.Index(fields=["user", "channel", "read_at"], name="inbox_user_unread"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.recipient or '—'} · {self.period}"
+
+
+class NotificationPreference(models.Model):
+    """How one user wants one kind of notification (我的设置). No row: email at once and in the inbox."""
+
+    class Email(models.TextChoices):
+        INSTANT = "instant", _("即时发送邮件")
+        DAILY = "daily", _("每日汇总邮件")
+        OFF = "off", _("不发送邮件")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=ReminderLog.Kind.choices)
+    email = models.CharField(_("邮件"), max_length=10, choices=Email.choices, default=Email.INSTANT)
+    inbox = models.BooleanField(_("站内消息"), default=True)
+
+    class Meta:
+        verbose_name = _("消息设置")
+        verbose_name_plural = _("消息设置")
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()}"
 
 
 class ReminderLogTask(models.Model):

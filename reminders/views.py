@@ -79,7 +79,7 @@ def urge(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     if not is_lead_bureau(request.user):
         raise PermissionDenied
-    tasks = Task.objects.open()
+    tasks = Task.objects.current().open()
     if request.POST.get("scope") == "overdue":
         tasks = tasks.overdue(timezone.localdate())
         if request.POST.get("plan", "").isdigit():

@@ -3,7 +3,7 @@
 - A dated task is an all-day VEVENT on its due date (DTEND is exclusive, so it ends the next day); calendar
   apps ignore VTODO in subscriptions, hence events.
 - An ongoing task (持续推进) is one recurring VEVENT on its report deadlines: day ``report_due_day`` of the month
-  after each reporting period (tasks/status.py), bounded by the plan period.
+  after each reporting period (tasks/status.py), up to the plan's last report (``last_report_due``).
 - UIDs depend only on the task, so a changed due date moves the event instead of duplicating it; SEQUENCE
   counts saves of the task and its measure, LAST-MODIFIED is the later ``updated_at``.
 - Open tasks carry two alarms, at 09:00 seven days and one day before; done tasks stay, marked 【已办结】,
@@ -23,7 +23,7 @@ from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vRecur
 
 from ipplan.lib.emails import task_url
 from tasks.models import Plan, Task
-from tasks.status import period_of
+from tasks.status import last_report_due, period_of
 
 SUMMARY_MEASURE_CHARS = 11  # what a phone's month or list view shows of a Chinese title
 ALARM_TRIGGERS = (
@@ -76,9 +76,9 @@ def report_deadlines_rule(plan: Plan, first: datetime.date) -> tuple[datetime.da
     else:
         rule["BYMONTHDAY"] = list(range(28, day + 1))
         rule["BYSETPOS"] = [-1]
-    if plan.period_end:
-        last_period = period_of(datetime.date(plan.period_end, 12, 31), cycle)
-        rule["UNTIL"] = last_period.report_deadline(plan.report_due_day)
+    last = last_report_due(plan)  # the same window the task page and reminders use
+    if last is not None:
+        rule["UNTIL"] = last
     return start, rule
 
 

@@ -64,7 +64,7 @@ class ReportScope:
         data = QueryDict(mutable=True)
         for key, values in params.items():
             data.setlist(key, values if isinstance(values, list) else [values])
-        self.filterset = TaskFilter(data, queryset=Task.objects.for_user(user), user=user)
+        self.filterset = TaskFilter(data, queryset=Task.objects.for_user(user).current(), user=user)
         if not self.filterset.is_valid():
             errors = "; ".join(
                 f"{self.filterset.form.fields[name].label if name in self.filterset.form.fields else name}:"
@@ -212,7 +212,7 @@ class TaskDetailSheet(SheetExporter):
                 "role",
                 "is_ongoing",
                 "due_date",
-                "next_report_due",
+                "report_due",
                 "status",
                 "percent",
                 "light",
@@ -458,15 +458,14 @@ class SummarySheet:
         self.scope = scope
 
     def agency_lines(self) -> list[AgencyLine]:
-        today = self.scope.today
-        overdue = Q(is_ongoing=False, due_date__lt=today) & ~Q(status=Task.Status.DONE)
         rows = (
             self.scope.tasks()
+            .with_light(self.scope.today)
             .values("agency_id", "agency__name")
             .annotate(
                 total=Count("pk"),
                 done=Count("pk", filter=Q(status=Task.Status.DONE)),
-                overdue=Count("pk", filter=overdue),
+                overdue=Count("pk", filter=Q(light=Light.RED)),  # TaskQuerySet.overdue's rule
             )
             .order_by("-total", "agency__name")
         )

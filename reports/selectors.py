@@ -48,9 +48,9 @@ def with_revision(tasks: QuerySet[Task]) -> QuerySet[Task]:
 
 
 def calendar_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
-    """Tasks that belong on a calendar: in an active plan, still in the plan, dated or ongoing."""
+    """Tasks that belong on a calendar: current (tasks/status.py), dated or ongoing."""
     return with_revision(
-        tasks.filter(measure__plan__is_active=True, measure__is_removed=False)
+        tasks.current()
         .exclude(due_date__isnull=True, is_ongoing=False)
         .select_related("measure__plan", "agency")
         .order_by("due_date", "measure__position", "pk")

@@ -170,6 +170,7 @@ class PlanAdmin(PolicyAdminMixin, admin.ModelAdmin):
                     "is_active",
                     "reporting_cycle",
                     "report_due_day",
+                    "reports_until",
                     "remind_days_before",
                     "escalate_after_days",
                 ]
@@ -376,6 +377,20 @@ class TaskAdmin(
     inlines = [ProgressUpdateInline, ExtensionRequestInline, TaskReminderInline]
     actions = [urge_tasks]
 
+    def save_model(self, request, obj, form, change):
+        """A status set here goes through the same service as 审核 (completion time, history, 审核人)."""
+        from workspace.services import change_status
+
+        new_status = obj.status
+        if change and "status" in form.changed_data:
+            obj.status = form.initial["status"]
+        elif not change:
+            obj.status = Task._meta.get_field("status").default
+        super().save_model(request, obj, form, change)
+        if obj.status != new_status:
+            change_status(task=obj, user=request.user, status=new_status, reason=str(_("管理后台")))
+            obj.refresh_from_db()
+
     @admin.display(description=_("序号"), ordering="measure__position")
     def measure_number(self, task: Task) -> str:
         return task.measure.number
@@ -394,8 +409,8 @@ class TaskAdmin(
 
     @admin.display(description=_("逾期"))
     def overdue_flag(self, task: Task) -> str:
-        if task.is_overdue():
-            days = (timezone.localdate() - task.due_date).days
+        days = task.overdue_days()  # the one rule (tasks/status.py), periodic reports included
+        if days:
             return format_html(
                 '<span style="color:#ba2121;font-weight:bold">{}</span>', _("逾期 %(d)d 天") % {"d": days}
             )

@@ -13,7 +13,18 @@ from agencies.models import Agency
 from agencies.roles import sees_all_tasks
 
 from .services.imports.match import measure_key
-from .status import Light, attention_date_expression, light_expression, light_for
+from .status import (
+    Light,
+    attention_date_expression,
+    attention_date_for,
+    current_q,
+    last_report_due,
+    light_expression,
+    light_for,
+    overdue_days,
+    report_due_expression,
+    report_due_for,
+)
 from .storage import PrivateStorage, attachment_path
 
 
@@ -54,6 +65,18 @@ class Plan(models.Model):
     report_due_day = models.PositiveSmallIntegerField(
         _("报送截止日"), default=10, help_text=_("持续性任务在下一周期第几日前报送上一周期进展。")
     )
+    reports_until = models.DateField(
+        _("定期报送延至"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "持续推进任务默认报送到计划期满后的第一个报送截止日(如 2021 年末期满、每季度 10 日报送,则到"
+            " 2022-01-10 为止)。计划期满后仍需报送的,在此填写最后一次报送的截止日期。"
+        ),
+    )
+    # Derived from reports_until / period_end / report_due_day on save(): stored so that every list, count
+    # and sweep compares one date column instead of computing the window per row (tasks/status.py).
+    last_report_due = models.DateField(_("最后一次定期报送截止"), null=True, blank=True, editable=False)
     remind_days_before = models.PositiveSmallIntegerField(_("提前提醒天数"), default=7)
     escalate_after_days = models.PositiveSmallIntegerField(_("逾期上报天数"), default=7)
     is_active = models.BooleanField(_("执行中"), default=True)
@@ -82,6 +105,12 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        self.last_report_due = last_report_due(self)
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "last_report_due"}
+        super().save(*args, **kwargs)
 
     @property
     def period_display(self) -> str:
@@ -257,19 +286,32 @@ class IndicatorValue(models.Model):
 
 
 class TaskQuerySet(models.QuerySet):
+    """The one definition of "current", "overdue" and "next report due" (rules in tasks/status.py)."""
+
+    def current(self):
+        """Tasks every list, export, count, reminder and calendar starts from: live plan, measure not removed."""
+        return self.filter(current_q())
+
     def open(self):
         return self.exclude(status=Task.Status.DONE)
 
+    def with_attention(self):
+        """Annotate ``report_due`` (the periodic report still owed) and ``attention_date``."""
+        if "attention_date" in self.query.annotations:
+            return self
+        return self.annotate(report_due=report_due_expression(), attention_date=attention_date_expression())
+
     def overdue(self, today: datetime.date | None = None):
+        """Open tasks past their attention date: a missed due date or a missed periodic report (red light)."""
         today = today or timezone.localdate()
-        return self.open().filter(is_ongoing=False, due_date__lt=today)
+        return self.open().with_attention().filter(attention_date__lt=today)
 
     def with_light(self, today: datetime.date | None = None):
         """Annotate ``attention_date`` and ``light`` (see tasks/status.py) for lists, digests and exports."""
         today = today or timezone.localdate()
-        return self.annotate(attention_date=attention_date_expression()).annotate(
-            light=light_expression(today)
-        )
+        if "light" in self.query.annotations:
+            return self
+        return self.with_attention().annotate(light=light_expression(today))
 
     def for_user(self, user):
         """The tasks a user may see: everything for lead-bureau staff and leaders, else their agencies' tasks."""
@@ -358,7 +400,11 @@ class Task(models.Model):
             models.UniqueConstraint(fields=["measure", "agency"], name="task_unique_agency_per_measure"),
             models.CheckConstraint(condition=Q(percent__lte=100), name="task_percent_at_most_100"),
         ]
-        indexes = [models.Index(fields=["agency", "status"], name="task_agency_status")]
+        indexes = [
+            models.Index(fields=["agency", "status"], name="task_agency_status"),
+            # 审核: completion requests oldest first, one page at a time (workspace.selectors.review_queue).
+            models.Index(fields=["status", "last_reported_at", "id"], name="task_status_reported"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.measure.number} · {self.agency}"
@@ -379,7 +425,11 @@ class Task(models.Model):
 
     def get_attention_date(self) -> datetime.date | None:
         """The date this task must be acted on by (queryset twin: ``with_light()``'s ``attention_date``)."""
-        return self.next_report_due if self.is_ongoing else self.due_date
+        return attention_date_for(self)
+
+    def get_report_due(self) -> datetime.date | None:
+        """The periodic report deadline still owed (None once the plan's reporting window is over)."""
+        return report_due_for(self)
 
     def get_light(self, today: datetime.date | None = None) -> Light:
         """The light for a task in memory (queryset twin: ``with_light()``'s ``light``)."""
@@ -387,14 +437,14 @@ class Task(models.Model):
             status=self.status, attention_date=self.get_attention_date(), today=today or timezone.localdate()
         )
 
-    def is_overdue(self, today: datetime.date | None = None) -> bool:
-        today = today or timezone.localdate()
-        return (
-            self.status != self.Status.DONE
-            and not self.is_ongoing
-            and self.due_date is not None
-            and self.due_date < today
+    def overdue_days(self, today: datetime.date | None = None) -> int:
+        """Days overdue (0 when not), by the same rule as ``TaskQuerySet.overdue``."""
+        return overdue_days(
+            status=self.status, attention_date=self.get_attention_date(), today=today or timezone.localdate()
         )
+
+    def is_overdue(self, today: datetime.date | None = None) -> bool:
+        return self.overdue_days(today) > 0
 
 
 class ReviewDecision(models.TextChoices):
@@ -520,7 +570,8 @@ class Attachment(models.Model):
 
 
 class ExtensionRequest(models.Model):
-    """延期申请: an agency asks for a later due date before the current one passes; the lead bureau decides."""
+    """延期申请: an agency asks for a later due date before the current one passes — or, once it has passed,
+    a 调整时限申请 for a date still ahead; the lead bureau decides either."""
 
     class Decision(models.TextChoices):
         PENDING = "pending", _("待审核")
@@ -571,6 +622,15 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} → {self.requested_due_date:%Y-%m-%d}"
+
+    @property
+    def is_adjustment(self) -> bool:
+        """调整时限申请: asked after the due date had passed (a 延期申请 is asked before)."""
+        return self.current_due_date < timezone.localdate(self.requested_at)
+
+    @property
+    def kind_label(self) -> str:
+        return str(_("调整时限申请") if self.is_adjustment else _("延期申请"))
 
 
 class ImportDraft(models.Model):

@@ -103,13 +103,80 @@ def period_by_key(key: str, cycle: str) -> Period:
     return period_of(datetime.date(int(year), 3 * int(quarter) - 2, 1), cycle)
 
 
-def attention_date_expression() -> Case:
-    """SQL for the date a task must be acted on by: due date, or the next periodic report deadline."""
+# "Current", "overdue" and "next report due" -------------------------------------------------------------
+#
+# These are the one definition every page, export, email and calendar reads (through TaskQuerySet.current(),
+# .overdue() and .with_light(), or the in-memory twins below):
+# - current: the task's plan is live (执行中) and its measure is still in the plan;
+# - next report due: an open ongoing task owes the report stored in ``next_report_due`` only while its plan
+#   is live and the deadline falls inside the plan's reporting window — up to the report on the plan's last
+#   period (due in January after ``period_end``), or up to ``reports_until`` when the lead bureau extends it;
+# - overdue: not done, and the attention date (due date, or next report due) has passed.
+
+
+def current_q() -> Q:
+    """Tasks of live plans whose measure was not removed by a re-import."""
+    return Q(measure__plan__is_active=True, measure__is_removed=False)
+
+
+def last_report_due(plan) -> datetime.date | None:
+    """The deadline of the last periodic report a plan asks for (None: no end). Every cycle's last period of
+    a year ends on 31 December, so the report on the plan's last period is due on day N of January."""
+    if plan.reports_until:
+        return plan.reports_until
+    if plan.period_end:
+        return datetime.date(plan.period_end + 1, 1, min(max(plan.report_due_day, 1), 31))
+    return None
+
+
+def _report_in_window() -> Q:
+    """SQL twin of ``report_due_for``: the stored deadline is not after the plan's last report deadline
+    (``Plan.last_report_due``, derived from ``last_report_due`` on save; NULL: no end)."""
+    plan = "measure__plan__"
+    return Q(**{f"{plan}is_active": True, "next_report_due__isnull": False}) & (
+        Q(**{f"{plan}last_report_due__isnull": True})
+        | Q(**{"next_report_due__lte": F(f"{plan}last_report_due")})
+    )
+
+
+def report_due_expression() -> Case:
+    """SQL for the report deadline an open ongoing task still owes (NULL: none, done, or not ongoing)."""
     return Case(
-        When(is_ongoing=True, then=F("next_report_due")),
+        When(Q(is_ongoing=True) & ~Q(status="done") & _report_in_window(), then=F("next_report_due")),
+        default=Value(None),
+        output_field=models.DateField(),
+    )
+
+
+def report_due_for(task) -> datetime.date | None:
+    """The report deadline an ongoing task in memory still owes (same rule as ``report_due_expression``)."""
+    if not task.is_ongoing or task.next_report_due is None or task.status == "done":
+        return None
+    plan = task.measure.plan
+    if not plan.is_active:
+        return None
+    last = last_report_due(plan)
+    return task.next_report_due if last is None or task.next_report_due <= last else None
+
+
+def attention_date_expression() -> Case:
+    """SQL for the date a task must be acted on by: due date, or the report deadline it still owes."""
+    return Case(
+        When(is_ongoing=True, then=report_due_expression()),
         default=F("due_date"),
         output_field=models.DateField(),
     )
+
+
+def attention_date_for(task) -> datetime.date | None:
+    return report_due_for(task) if task.is_ongoing else task.due_date
+
+
+def overdue_days(*, status: str, attention_date: datetime.date | None, today: datetime.date) -> int:
+    """Days past the attention date of an open task (0 when not overdue): the number behind "逾期 N 天"."""
+    if status == "done" or attention_date is None or attention_date >= today:
+        return 0
+    return (today - attention_date).days
 
 
 def light_expression(today: datetime.date, yellow_days: int = YELLOW_DAYS) -> Case:

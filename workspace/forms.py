@@ -4,6 +4,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Liaison
+from reminders.models import NotificationPreference, ReminderLog
+from reminders.services.notices import EMAIL_ALWAYS
 from tasks.models import Task
 
 from .services import MAX_ATTACHMENTS
@@ -136,3 +138,37 @@ class DisplayForm(forms.Form):
         required=False,
         help_text=_("更大的文字和按钮、更强的对比度。在任何电脑或手机上登录都会保持。"),
     )
+
+
+class NotificationPreferenceForm(forms.Form):
+    """Per notification kind: email at once, in a daily digest or not at all, and whether it shows in 消息."""
+
+    def __init__(self, *args, kinds: list[str], current: dict[str, NotificationPreference], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kinds = kinds
+        for kind in kinds:
+            label = ReminderLog.Kind(kind).label
+            row = current.get(kind)
+            self.fields[f"email_{kind}"] = forms.ChoiceField(
+                label=label,
+                choices=NotificationPreference.Email.choices,
+                initial=row.email if row else NotificationPreference.Email.INSTANT,
+            )
+            if kind in EMAIL_ALWAYS:  # 催办 is an instruction: its email always goes out
+                self.fields[f"email_{kind}"].disabled = True
+                self.fields[f"email_{kind}"].initial = NotificationPreference.Email.INSTANT
+            self.fields[f"inbox_{kind}"] = forms.BooleanField(
+                label=_("站内消息"), required=False, initial=row.inbox if row else True
+            )
+
+    def rows(self):
+        return [
+            (ReminderLog.Kind(kind).label, self[f"email_{kind}"], self[f"inbox_{kind}"])
+            for kind in self.kinds
+        ]
+
+    def choices(self) -> dict[str, tuple[str, bool]]:
+        return {
+            kind: (self.cleaned_data[f"email_{kind}"], self.cleaned_data[f"inbox_{kind}"])
+            for kind in self.kinds
+        }

@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from agencies.models import Agency
+from agencies.roles import sees_all_tasks
 from ipplan.lib.history import display_value
+from reminders.models import ReminderLog
 from tasks.models import Attachment, ExtensionRequest, Indicator, IndicatorValue, Plan, ProgressUpdate, Task
 from tasks.status import Light, period_of
 
@@ -22,8 +26,8 @@ STATUS_LIGHT_COUNTS = {
 
 
 def visible_tasks(user, today: datetime.date) -> QuerySet[Task]:
-    """Every task the user may see, with its light, on measures still in their plan."""
-    return Task.objects.for_user(user).filter(measure__is_removed=False).with_light(today)
+    """The current tasks (tasks/status.py) the user may see, with their light."""
+    return Task.objects.for_user(user).current().with_light(today)
 
 
 def task_list(user, today: datetime.date) -> QuerySet[Task]:
@@ -50,8 +54,11 @@ def counts(queryset: QuerySet[Task]) -> Counts:
 def get_task(user, pk: int, today: datetime.date) -> Task:
     """The task if the user may see it; 404 otherwise (another agency's task does not exist for them)."""
     try:
+        # A closed plan's tasks stay readable (their records matter), only lists leave them out.
         return (
-            visible_tasks(user, today)
+            Task.objects.for_user(user)
+            .filter(measure__is_removed=False)
+            .with_light(today)
             .select_related("measure__plan", "measure__section", "agency")
             .get(pk=pk)
         )
@@ -64,6 +71,8 @@ class Sibling:
     task: Task
     latest: ProgressUpdate | None
     reported_this_period: bool
+    # Every report with its attachments: for the lead agency's liaisons (and supervisors) only.
+    history: list[ProgressUpdate] = field(default_factory=list)
 
 
 @dataclass
@@ -173,9 +182,21 @@ def correction_history(task: Task) -> list[dict]:
     return rows
 
 
-def task_page(task: Task, today: datetime.date) -> TaskPage:
+def leads_measure(user, task: Task) -> bool:
+    """Whether the user is a liaison of an agency leading the task's measure: it then reads its support
+    agencies' full report history and attachments on that measure."""
+    return (
+        user.is_authenticated
+        and Task.objects.filter(
+            measure_id=task.measure_id, role=Task.Role.LEAD, agency__liaisons__user=user
+        ).exists()
+    )
+
+
+def task_page(task: Task, today: datetime.date, viewer=None) -> TaskPage:
     """The task page: its reports (with attachments and reviewers), the other agencies on the measure with
-    their latest report and whether they reported this period (汇总), extension requests, and history."""
+    their latest report and whether they reported this period (汇总) — all their reports for the lead
+    agency and supervisors —, extension requests, and history."""
     updates = list(
         task.updates.select_related("author", "reviewed_by")
         .prefetch_related("attachments")
@@ -190,17 +211,21 @@ def task_page(task: Task, today: datetime.date) -> TaskPage:
         .prefetch_related(
             Prefetch(
                 "updates",
-                queryset=ProgressUpdate.objects.select_related("author").order_by("-created_at", "-pk"),
+                queryset=ProgressUpdate.objects.select_related("author", "reviewed_by")
+                .prefetch_related("attachments")
+                .order_by("-created_at", "-pk"),
                 to_attr="recent_updates",
             )
         )
         .order_by("role", "agency__name")
     )
+    full = viewer is not None and (sees_all_tasks(viewer) or leads_measure(viewer, task))
     siblings = []
     for other in others:
         latest = other.recent_updates[0] if other.recent_updates else None
         reported = latest is not None and period.start <= latest.created_at.date() <= period.end
-        siblings.append(Sibling(task=other, latest=latest, reported_this_period=reported))
+        history = other.recent_updates if full else []
+        siblings.append(Sibling(task=other, latest=latest, reported_this_period=reported, history=history))
     superseded = {u.supersedes_id for u in updates if u.supersedes_id}
     for update in updates:
         update.superseded = update.pk in superseded
@@ -227,10 +252,14 @@ def get_update(user, pk: int) -> ProgressUpdate:
 
 
 def get_attachment(user, pk: int) -> Attachment:
-    """An attachment of a task the user may see; 404 otherwise."""
+    """An attachment of a task the user may see, or of a task on a measure the user's agency leads;
+    404 otherwise."""
     visible = Task.objects.for_user(user).values("pk")
+    led = Task.objects.filter(role=Task.Role.LEAD, agency__liaisons__user=user).values("measure_id")
     try:
-        return Attachment.objects.select_related("update__task").get(pk=pk, update__task__in=visible)
+        return Attachment.objects.select_related("update__task").get(
+            Q(update__task__in=visible) | Q(update__task__measure_id__in=led), pk=pk
+        )
     except Attachment.DoesNotExist:
         raise Http404 from None
 
@@ -341,14 +370,77 @@ def dashboard(user, today: datetime.date, plan: Plan | None) -> Dashboard:
 # Review queue ----------------------------------------------------------------------------------------
 
 
+REVIEW_KINDS = {
+    "completion": gettext_lazy("办结申请"),
+    "extension": gettext_lazy("延期申请"),
+    "unacknowledged": gettext_lazy("未签收任务"),
+}
+REVIEW_PAGE_SIZE = 20
+
+
 @dataclass
 class ReviewQueue:
-    completions: list[Task]
-    extensions: list[ExtensionRequest]
-    unacknowledged: list[Task]
+    """One page per kind (办结申请, 延期申请, 未签收), narrowed by plan and agency, with each kind's count."""
+
+    kind: str  # "" = every kind
+    plan: Plan | None
+    agency: Agency | None
+    counts: dict[str, int]
+    completion_page: Page | None
+    extension_page: Page | None
+    unacknowledged_page: Page | None
+    plans: list[Plan]
+    agencies: list[Agency]
+
+    @property
+    def completions(self) -> list[Task]:
+        return list(self.completion_page or [])
+
+    @property
+    def extensions(self) -> list[ExtensionRequest]:
+        return list(self.extension_page or [])
+
+    @property
+    def unacknowledged(self) -> list[Task]:
+        return list(self.unacknowledged_page or [])
+
+    @property
+    def kinds(self) -> list[tuple[str, str, int]]:
+        return [(key, label, self.counts[key]) for key, label in REVIEW_KINDS.items()]
 
 
-def review_queue(today: datetime.date, unacknowledged_limit: int = 200) -> ReviewQueue:
+def review_querysets(*, plan: Plan | None = None, agency: Agency | None = None) -> dict[str, QuerySet]:
+    """What waits for the lead bureau, by kind (completion requests and extensions of any plan; the
+    unacknowledged tasks among current ones)."""
+    completions = Task.objects.filter(status=Task.Status.COMPLETION_REQUESTED)
+    extensions = ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING)
+    unacknowledged = (
+        Task.objects.current().filter(acknowledged_at__isnull=True).exclude(status=Task.Status.DONE)
+    )
+    if plan is not None:
+        completions = completions.filter(measure__plan=plan)
+        extensions = extensions.filter(task__measure__plan=plan)
+        unacknowledged = unacknowledged.filter(measure__plan=plan)
+    if agency is not None:
+        completions = completions.filter(agency=agency)
+        extensions = extensions.filter(task__agency=agency)
+        unacknowledged = unacknowledged.filter(agency=agency)
+    return {"completion": completions, "extension": extensions, "unacknowledged": unacknowledged}
+
+
+def review_queue(
+    today: datetime.date,
+    *,
+    kind: str = "",
+    plan: Plan | None = None,
+    agency: Agency | None = None,
+    pages: dict[str, str | None] | None = None,
+    per_page: int = REVIEW_PAGE_SIZE,
+) -> ReviewQueue:
+    """A fixed number of queries whatever the queue's length: three counts, and one page of each kind shown."""
+    pages = pages or {}
+    querysets = review_querysets(plan=plan, agency=agency)
+    counts = {key: queryset.count() for key, queryset in querysets.items()}
     latest_request = Prefetch(
         "updates",
         queryset=ProgressUpdate.objects.filter(status=Task.Status.COMPLETION_REQUESTED, review_decision="")
@@ -357,25 +449,68 @@ def review_queue(today: datetime.date, unacknowledged_limit: int = 200) -> Revie
         .order_by("-created_at"),
         to_attr="pending_requests",
     )
-    completions = list(
-        Task.objects.filter(status=Task.Status.COMPLETION_REQUESTED)
-        .with_light(today)
+    ordered = {
+        # Oldest request first (index task_status_reported); pk order is creation order for the others.
+        "completion": querysets["completion"]
         .select_related("measure__plan", "agency")
         .prefetch_related(latest_request)
-        .order_by("last_reported_at")
-    )
-    extensions = list(
-        ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING)
+        .order_by("last_reported_at", "pk"),
+        "extension": querysets["extension"]
         .select_related("task__measure__plan", "task__agency", "requested_by")
-        .order_by("requested_at")
-    )
-    unacknowledged = list(
-        Task.objects.filter(acknowledged_at__isnull=True, measure__is_removed=False)
-        .exclude(status=Task.Status.DONE)
+        .order_by("pk"),
+        "unacknowledged": querysets["unacknowledged"]
         .select_related("measure__plan", "agency")
-        .order_by("created_at", "pk")[:unacknowledged_limit]
+        .order_by("pk"),
+    }
+    shown = {}
+    for key, queryset in ordered.items():
+        if kind and key != kind:
+            shown[key] = None
+            continue
+        paginator = Paginator(queryset, per_page)
+        paginator.count = counts[key]  # known already: spare the paginator its own COUNT
+        shown[key] = paginator.get_page(pages.get(key))
+    return ReviewQueue(
+        kind=kind,
+        plan=plan,
+        agency=agency,
+        counts=counts,
+        completion_page=shown["completion"],
+        extension_page=shown["extension"],
+        unacknowledged_page=shown["unacknowledged"],
+        plans=list(Plan.objects.filter(is_active=True).order_by("-period_start", "title")),
+        agencies=_agencies_waiting(plan),
     )
-    return ReviewQueue(completions=completions, extensions=extensions, unacknowledged=unacknowledged)
+
+
+def _agencies_waiting(plan: Plan | None) -> list[Agency]:
+    """The agencies with a request waiting (the agency filter's choices), one index probe per agency.
+    Unacknowledged tasks concern nearly every agency; listing them would scan every current task."""
+    querysets = review_querysets(plan=plan)
+    completions = querysets["completion"].filter(agency=OuterRef("pk"))
+    extensions = querysets["extension"].filter(task__agency=OuterRef("pk"))
+    return list(
+        Agency.objects.filter(Exists(completions) | Exists(extensions))
+        .only("pk", "name", "short_name")
+        .order_by("name")
+    )
+
+
+def review_items(kind: str, ids: list[int]) -> list:
+    """The pending items a bulk approval names (others — decided meanwhile, unknown — are left out)."""
+    if kind == "completion":
+        return list(
+            Task.objects.filter(pk__in=ids, status=Task.Status.COMPLETION_REQUESTED)
+            .select_related("measure__plan", "agency")
+            .order_by("pk")
+        )
+    if kind == "extension":
+        return list(
+            ExtensionRequest.objects.filter(pk__in=ids, decision=ExtensionRequest.Decision.PENDING)
+            .select_related("task__measure__plan", "task__agency", "requested_by")
+            .order_by("pk")
+        )
+    return []
 
 
 def my_indicators(user) -> list[Indicator]:
@@ -400,4 +535,27 @@ def get_my_indicator(user, pk: int) -> Indicator:
             .get(pk=pk)
         )
     except Indicator.DoesNotExist:
+        raise Http404 from None
+
+
+# Inbox (消息) ------------------------------------------------------------------------------------------
+
+
+def inbox(user) -> QuerySet[ReminderLog]:
+    """The user's in-app notifications, newest first (rows of the outbox's inbox channel)."""
+    return ReminderLog.objects.filter(user=user, channel=ReminderLog.Channel.INBOX).order_by(
+        "-created_at", "-pk"
+    )
+
+
+def unread_count(user) -> int:
+    if not user.is_authenticated:
+        return 0
+    return inbox(user).filter(read_at__isnull=True).count()
+
+
+def get_inbox_item(user, pk: int) -> ReminderLog:
+    try:
+        return inbox(user).get(pk=pk)
+    except ReminderLog.DoesNotExist:
         raise Http404 from None

@@ -1,10 +1,12 @@
-"""Writes of the workspace: reporting, 签收, 延期申请, review of completion requests, reassigning, due dates.
+"""Writes of the workspace: reporting, 签收, 延期申请, review of completion requests, reassigning, due dates,
+and every change of a task's status, whichever page makes it (the admin's Task save calls ``change_status``).
 
 Every function checks who may do it and that the task is in a state where it makes sense, raises a
 ``ValidationError`` / ``PermissionDenied`` with a Chinese message otherwise, and writes in one transaction
 (a half-applied decision never persists). Task rows are locked and re-read first, so two reviewers
 clicking at once cannot both decide. Each change to a task passes through ``save()`` so
-django-simple-history records who changed what, and why.
+django-simple-history records who changed what, and why (审核人 and time). The people concerned are told
+through reminders/services/notices.py (inbox and email, once per event), after commit.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from django.utils.translation import gettext as _
 from agencies.models import Agency, Liaison
 from agencies.roles import is_lead_bureau
 from ipplan.lib.uploads import UploadRefused, check_uploaded_file
+from reminders.services import notices
 from tasks.models import Attachment, ExtensionRequest, Indicator, IndicatorValue, ProgressUpdate, Task
 from tasks.status import Period, next_period, period_by_key, period_of, previous_period
 
@@ -52,6 +55,35 @@ def _save(task: Task, user, reason: str) -> None:
     task._history_user = user
     task._change_reason = reason
     task.save()
+
+
+def _set_status(task: Task, status: str, now: datetime.datetime) -> None:
+    """The one place a status is set: finishing records the completion time (calendars stop an ongoing
+    task's series there), reopening clears it."""
+    task.status = status
+    if status == Task.Status.DONE:
+        task.percent = 100
+        task.completed_at = task.completed_at or now
+    else:
+        task.completed_at = None
+
+
+def change_status(*, task: Task, user, status: str, reason: str = "") -> Task:
+    """A lead-bureau user sets a status directly (the admin's Task form). Same rules as approval in 审核:
+    已办结 records the completion time; history keeps who, when and why."""
+    require_lead_bureau(user)
+    if status not in Task.Status.values:
+        raise ValidationError(_("未知的任务状态。"))
+    with transaction.atomic():
+        task = _locked(task)
+        if task.status == status:
+            return task
+        old = task.get_status_display()
+        _set_status(task, status, timezone.now())
+        label = Task.Status(status).label
+        text = _("状态由“%(old)s”改为“%(new)s”") % {"old": old, "new": label}
+        _save(task, user, f"{text}:{reason.strip()}" if reason.strip() else text)
+    return task
 
 
 # Reporting periods of ongoing tasks ------------------------------------------------------------------
@@ -167,7 +199,7 @@ def submit_progress(
             )
             attachment.file.save(item.upload.name, ContentFile(item.data), save=False)
             attachment.save()
-        task.status = status
+        _set_status(task, status, now)
         task.percent = percent
         task.last_reported_at = now
         if task.acknowledged_at is None:  # reporting is receipt enough
@@ -176,13 +208,15 @@ def submit_progress(
             _advance_report_due(task, period)
         reason = _("申请办结") if status == Task.Status.COMPLETION_REQUESTED else _("报送进展")
         _save(task, user, reason)
+        notices.on_progress_submitted(update, actor=user)
     return update
 
 
 def request_extension(
     *, task: Task, user, requested_due_date: datetime.date, reason: str, today: datetime.date | None = None
 ) -> ExtensionRequest:
-    """延期申请, allowed only before the current due date has passed and one at a time."""
+    """延期申请 before the due date; after it, a 调整时限申请 for a date still ahead. One at a time; the lead
+    bureau decides both the same way."""
     today = today or timezone.localdate()
     require_reporter(user, task)
     reason = reason.strip()
@@ -194,15 +228,17 @@ def request_extension(
             raise ValidationError(_("持续推进的任务没有截止日期,无需申请延期。"))
         if task.status == Task.Status.DONE:
             raise ValidationError(_("任务已办结,无需申请延期。"))
-        if task.due_date < today:
-            raise ValidationError(_("截止日期已过,不能再申请延期,请联系督办人员。"))
+        if task.due_date < today and requested_due_date <= today:
+            raise ValidationError(
+                _("截止日期已过,调整时限申请的日期应晚于今天(%(d)s)。") % {"d": today.isoformat()}
+            )
         if requested_due_date <= task.due_date:
             raise ValidationError(_("申请的日期应晚于当前截止日期 %(d)s。") % {"d": task.due_date})
         if task.extension_requests.filter(decision=ExtensionRequest.Decision.PENDING).exists():
             raise ValidationError(_("已有一项延期申请正在审核,请等待审核结果。"))
         try:
             with transaction.atomic():
-                return ExtensionRequest.objects.create(
+                extension = ExtensionRequest.objects.create(
                     task=task,
                     requested_by=user,
                     current_due_date=task.due_date,
@@ -211,6 +247,8 @@ def request_extension(
                 )
         except IntegrityError:
             raise ValidationError(_("已有一项延期申请正在审核,请等待审核结果。")) from None
+        notices.on_extension_requested(extension, actor=user)
+        return extension
 
 
 def report_indicator_value(
@@ -265,6 +303,12 @@ def decide_extension(
                 task.original_due_date = task.due_date
             task.due_date = extension.requested_due_date
             _save(task, user, _("同意延期至 %(d)s") % {"d": extension.requested_due_date})
+        else:
+            # Nothing on the task changes, but the decision belongs in its 变更记录 (who, when, why).
+            _save(
+                task, user, _("不同意延期至 %(d)s:%(r)s") % {"d": extension.requested_due_date, "r": reason}
+            )
+        notices.on_extension_decided(extension, actor=user)
     return extension
 
 
@@ -292,10 +336,9 @@ def approve_completion(*, task: Task, user, reason: str = "") -> Task:
         update.review_reason = reason.strip()
         update.reviewed_by, update.reviewed_at = user, now
         update.save()
-        task.status = Task.Status.DONE
-        task.percent = 100
-        task.completed_at = now
+        _set_status(task, Task.Status.DONE, now)
         _save(task, user, _("同意办结"))
+        notices.on_completion_reviewed(update, actor=user)
     return task
 
 
@@ -312,9 +355,39 @@ def return_completion(*, task: Task, user, reason: str) -> Task:
         update.review_reason = reason
         update.reviewed_by, update.reviewed_at = user, timezone.now()
         update.save()
-        task.status = Task.Status.IN_PROGRESS
+        _set_status(task, Task.Status.IN_PROGRESS, update.reviewed_at)
         _save(task, user, _("退回办结申请:%(r)s") % {"r": reason})
+        notices.on_completion_reviewed(update, actor=user)
     return task
+
+
+@dataclass
+class BulkResult:
+    approved: int
+    errors: list[str]
+
+
+def bulk_approve(*, user, kind: str, ids: Iterable[int], reason: str = "") -> BulkResult:
+    """Approve many completion requests or extensions after the confirmation page. Each item is decided in
+    its own transaction by the same service as a single decision (history, notifications); an item decided
+    meanwhile is reported, not decided twice."""
+    require_lead_bureau(user)
+    if kind not in {"completion", "extension"}:
+        raise ValidationError(_("只能批量同意办结申请或延期申请。"))
+    approved, errors = 0, []
+    for pk in sorted(set(ids)):
+        try:
+            if kind == "completion":
+                approve_completion(task=Task(pk=pk), user=user, reason=reason)
+            else:
+                extension = ExtensionRequest.objects.select_related("task").get(pk=pk)
+                decide_extension(extension=extension, user=user, approve=True, reason=reason)
+        except (ValidationError, Task.DoesNotExist, ExtensionRequest.DoesNotExist) as error:
+            messages = getattr(error, "messages", None) or [_("已不存在。")]
+            errors.append(f"#{pk}:{' '.join(messages)}")
+        else:
+            approved += 1
+    return BulkResult(approved=approved, errors=errors)
 
 
 def change_due_date(*, task: Task, user, due_date: datetime.date, reason: str) -> Task:
@@ -328,11 +401,13 @@ def change_due_date(*, task: Task, user, due_date: datetime.date, reason: str) -
             raise ValidationError(_("持续推进的任务没有截止日期。"))
         if task.due_date == due_date:
             raise ValidationError(_("新的截止日期与当前相同。"))
+        old = task.due_date
         if task.original_due_date is None:
             task.original_due_date = task.due_date
         task.due_date = due_date
         task.due_date_inferred = False
         _save(task, user, _("调整截止日期:%(r)s") % {"r": reason})
+        notices.on_due_date_changed(task, actor=user, old=old, reason=reason)
     return task
 
 
@@ -359,6 +434,7 @@ def reassign(*, task: Task, user, agency: Agency, reason: str) -> Task:
             user,
             _("由 %(old)s 改为 %(new)s 承办:%(r)s") % {"old": previous, "new": agency, "r": reason},
         )
+        notices.on_reassigned(task, actor=user, previous_agency=previous, reason=reason)
     return task
 
 
@@ -368,6 +444,33 @@ def period_label(task: Task, key: str) -> str:
         return period_by_key(key, task.measure.plan.reporting_cycle).label
     except (ValueError, TypeError):
         return key
+
+
+def mark_read(*, user, pk: int | None = None) -> int:
+    """Mark one of the user's inbox messages (or all of them) as read; returns how many changed. A leader
+    may do this too: read-marks are the user's own, not the record's."""
+    from reminders.models import ReminderLog
+
+    rows = ReminderLog.objects.filter(user=user, channel=ReminderLog.Channel.INBOX, read_at__isnull=True)
+    if pk is not None:
+        rows = rows.filter(pk=pk)
+    return rows.update(read_at=timezone.now())
+
+
+def set_notification_preferences(*, user, choices: dict[str, tuple[str, bool]]) -> int:
+    """Save the user's choice per notification kind (email mode, inbox); returns how many changed."""
+    from reminders.models import NotificationPreference
+
+    changed = 0
+    with transaction.atomic():
+        existing = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
+        for kind, (email, inbox) in choices.items():
+            row = existing.get(kind) or NotificationPreference(user=user, kind=kind)
+            if row.pk is None or (row.email, row.inbox) != (email, inbox):
+                row.email, row.inbox = email, inbox
+                row.save()
+                changed += 1
+    return changed
 
 
 def set_digest_frequencies(choices: Iterable[tuple[Liaison, str]]) -> int:

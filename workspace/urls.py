@@ -18,6 +18,9 @@ urlpatterns = [
     path("indicators/", views.indicators, name="indicators"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("review/", views.review_queue, name="review_queue"),
+    path("review/bulk/", views.review_bulk, name="review_bulk"),
     path("profile/", views.profile, name="profile"),
     path("profile/display/", views.set_display, name="set_display"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/read/", views.inbox_read, name="inbox_read"),
 ]

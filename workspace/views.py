@@ -3,6 +3,7 @@ selector, render or redirect."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +18,9 @@ from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, Liaison
 from agencies.roles import is_lead_bureau, is_supervisor
+from reminders.models import NotificationPreference
 from reminders.selectors import missing_holiday_years
+from reminders.services import notices
 from tasks.filters import TaskFilter
 from tasks.models import Plan, Task
 from tasks.services.progress import can_correct, correct_progress
@@ -31,6 +34,7 @@ from .forms import (
     DueDateForm,
     ExtensionForm,
     IndicatorValueForm,
+    NotificationPreferenceForm,
     ProgressForm,
     ReassignForm,
 )
@@ -80,7 +84,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
 
 
 def _task_context(request, task, today, **extra):
-    page = selectors.task_page(task, today)
+    page = selectors.task_page(task, today, viewer=request.user)
     can_report = services.can_report(request.user, task)
     context = {
         "page": page,
@@ -166,7 +170,9 @@ def request_extension(request: HttpRequest, pk: int) -> HttpResponse:
             lambda: services.request_extension(
                 task=task, user=request.user, today=today, **form.cleaned_data
             ),
-            _("延期申请已提交,等待督办人员审核。"),
+            _("延期申请已提交,等待督办人员审核。")
+            if task.due_date is None or task.due_date >= today
+            else _("调整时限申请已提交,等待督办人员审核。"),
         )
     return redirect("workspace:task_detail", pk=task.pk)
 
@@ -301,7 +307,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = selectors.dashboard(request.user, today, plan)
     # Worst agencies first; a city-wide plan can name hundreds, so the table shows the first ones unless asked.
     shown = board.agencies if request.GET.get("agencies") == "all" else board.agencies[:AGENCY_ROWS]
-    overdue = Task.objects.overdue(today).filter(measure__is_removed=False)
+    overdue = Task.objects.current().overdue(today)  # what 催办全部逾期任务 sends to (reminders.views.urge)
     if plan is not None:
         overdue = overdue.filter(measure__plan=plan)
     return render(
@@ -318,15 +324,68 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _review_filters(request) -> tuple[str, Plan | None, Agency | None]:
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in selectors.REVIEW_KINDS else ""
+    plan = agency = None
+    if request.GET.get("plan", "").isdigit():
+        plan = Plan.objects.filter(pk=int(request.GET["plan"])).first()
+    if request.GET.get("agency", "").isdigit():
+        agency = Agency.objects.filter(pk=int(request.GET["agency"])).first()
+    return kind, plan, agency
+
+
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
+    """审核: one page of each kind, filterable by plan, agency and kind, with counts."""
     require_supervisor(request.user)
-    queue = selectors.review_queue(timezone.localdate())
+    kind, plan, agency = _review_filters(request)
+    queue = selectors.review_queue(
+        timezone.localdate(),
+        kind=kind,
+        plan=plan,
+        agency=agency,
+        pages={key: request.GET.get(f"{key}_page") for key in selectors.REVIEW_KINDS},
+    )
+    query = request.GET.copy()
+    for key in selectors.REVIEW_KINDS:
+        query.pop(f"{key}_page", None)
     return render(
         request,
         "workspace/review_queue.html",
-        {"queue": queue, "is_lead_bureau": is_lead_bureau(request.user), "decision_form": DecisionForm()},
+        {
+            "queue": queue,
+            "is_lead_bureau": is_lead_bureau(request.user),
+            "decision_form": DecisionForm(),
+            "base_query": query.urlencode(),
+        },
     )
+
+
+@login_required
+@require_POST
+def review_bulk(request: HttpRequest) -> HttpResponse:
+    """批量同意: the first POST shows what would be approved; the confirmed POST approves it."""
+    services.require_lead_bureau(request.user)
+    kind = request.POST.get("kind", "")
+    ids = [int(value) for value in request.POST.getlist("item") if value.isdigit()]
+    items = selectors.review_items(kind, ids)
+    if not items:
+        messages.info(request, _("请先勾选要同意的申请。"))
+        return redirect("workspace:review_queue")
+    if request.POST.get("confirm") != "yes":
+        return render(
+            request,
+            "workspace/review_confirm.html",
+            {"kind": kind, "items": items, "label": selectors.REVIEW_KINDS.get(kind, "")},
+        )
+    result = services.bulk_approve(
+        user=request.user, kind=kind, ids=[item.pk for item in items], reason=request.POST.get("reason", "")
+    )
+    messages.success(request, _("已同意 %(n)d 项。") % {"n": result.approved})
+    for error in result.errors:
+        messages.error(request, error)
+    return redirect("workspace:review_queue")
 
 
 @login_required
@@ -371,22 +430,41 @@ def indicators(request: HttpRequest) -> HttpResponse:
     )
 
 
+def notification_kinds(user, liaisons) -> list[str]:
+    """The notifications a user can receive: a liaison's, the lead bureau's, or both."""
+    kinds = list(notices.LIAISON_KINDS) if liaisons else []
+    if is_lead_bureau(user):
+        kinds += notices.LEAD_BUREAU_KINDS
+    return kinds
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
-    """我的设置: how often each agency's digest reaches me, and my calendar subscriptions."""
+    """我的设置: how often each agency's digest reaches me, how I hear of events, my calendar subscriptions."""
     liaisons = list(
         Liaison.objects.filter(user=request.user).select_related("agency").order_by("agency__name")
     )
-    form = DigestPreferenceForm(request.POST or None, liaisons=liaisons)
-    if request.method == "POST" and form.is_valid():
+    which = request.POST.get("form", "digest") if request.method == "POST" else None
+    kinds = notification_kinds(request.user, liaisons)
+    current = {p.kind: p for p in NotificationPreference.objects.filter(user=request.user)}
+    form = DigestPreferenceForm(request.POST if which == "digest" else None, liaisons=liaisons)
+    notice_form = NotificationPreferenceForm(
+        request.POST if which == "notifications" else None, kinds=kinds, current=current
+    )
+    if which == "digest" and form.is_valid():
         changed = services.set_digest_frequencies(form.choices())
         messages.success(request, _("提醒设置已保存。") if changed else _("提醒设置未改变。"))
+        return redirect("workspace:profile")
+    if which == "notifications" and notice_form.is_valid():
+        changed = services.set_notification_preferences(user=request.user, choices=notice_form.choices())
+        messages.success(request, _("消息设置已保存。") if changed else _("消息设置未改变。"))
         return redirect("workspace:profile")
     display_form = DisplayForm(initial={"large_text": display.large_text(request)})
     return render(
         request,
         "workspace/profile.html",
-        {"form": form, "liaisons": liaisons, "display_form": display_form},
+        {"form": form, "liaisons": liaisons, "notice_form": notice_form, "display_form": display_form},
+        status=400 if which else 200,
     )
 
 
@@ -402,4 +480,32 @@ def set_display(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = reverse("workspace:profile")
+    return redirect(target)
+
+
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """消息: the user's notifications, newest first; unread ones stand out."""
+    page = Paginator(selectors.inbox(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "workspace/inbox.html", {"page": page})
+
+
+@login_required
+@require_POST
+def inbox_read(request: HttpRequest) -> HttpResponse:
+    """Mark one message read and open what it is about, or (no ``message``) mark all read."""
+    pk = request.POST.get("message", "")
+    if not pk:
+        services.mark_read(user=request.user)
+        messages.success(request, _("已全部标为已读。"))
+        return redirect("workspace:inbox")
+    if not pk.isdigit():
+        return redirect("workspace:inbox")
+    item = selectors.get_inbox_item(request.user, int(pk))
+    services.mark_read(user=request.user, pk=item.pk)
+    target = item.url  # absolute (it is also in the email): open it on this host
+    if target.startswith(settings.SITE_URL):
+        target = target[len(settings.SITE_URL) :] or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("workspace:inbox")
     return redirect(target)

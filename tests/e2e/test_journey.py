@@ -147,7 +147,10 @@ def test_liaison_and_lead_bureau_journey(
     first = reminders.run_sweep(day, dispatch=reminders.deliver_now)
     again = reminders.run_sweep(day, dispatch=reminders.deliver_now)
     assert first.dispatched and not again.dispatched
-    assert len(smtp.inbox.messages) == len(first.dispatched)
+    # Her progress report told the lead bureau at once (a notification); the rest is the sweep's.
+    [notice] = [m for m in smtp.inbox.messages if m["Subject"].startswith("【进展报送】")]
+    assert notice["To"] == lead.email
+    assert len(smtp.inbox.messages) == len(first.dispatched) + 1
     # Her digest, once; 区金融局 leads item 2, so she also gets the escalation of its late supporters.
     received = smtp.inbox.to(LIAISON_EMAIL)
     [digest] = [message for message in received if message["Subject"].startswith("【督办提醒】")]

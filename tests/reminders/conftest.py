@@ -50,6 +50,15 @@ def on_day():
 
 
 @pytest.fixture
+def plan(plan):
+    """The plan ran 2020–2021 and these scenarios are set in 2024: the lead bureau extended its periodic
+    reports, or no ongoing task would owe one (tasks/status.py)."""
+    plan.reports_until = datetime.date(2025, 1, 10)
+    plan.save(update_fields=["reports_until"])
+    return plan
+
+
+@pytest.fixture
 def make_task(plan):
     """A task on its own measure of ``plan``: make_task(agency, "3", due="2024-09-20", role="support")."""
 

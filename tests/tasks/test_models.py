@@ -106,7 +106,39 @@ def test_ongoing_tasks_are_lit_by_their_next_report_deadline(finance_task):
 
     finance_task.is_ongoing = True
     finance_task.due_date = None
-    finance_task.next_report_due = datetime.date(2024, 4, 10)
+    finance_task.next_report_due = datetime.date(2021, 4, 10)
     finance_task.save()
-    assert finance_task.get_light(datetime.date(2024, 4, 5)) == Light.YELLOW
-    assert Task.objects.with_light(datetime.date(2024, 4, 11)).get().light == Light.RED
+    assert finance_task.get_light(datetime.date(2021, 4, 5)) == Light.YELLOW
+    assert Task.objects.with_light(datetime.date(2021, 4, 11)).get().light == Light.RED
+
+
+def test_periodic_reports_are_due_until_the_plan_period_ends_unless_extended(finance_task, plan):
+    """Plan 2020–2021, quarterly on the 10th: the last report (on 2021-Q4) is due 2022-01-10."""
+    from tasks.status import Light
+
+    finance_task.is_ongoing, finance_task.due_date = True, None
+    finance_task.next_report_due = datetime.date(2022, 1, 10)
+    finance_task.save()
+    today = datetime.date(2022, 1, 11)
+    assert finance_task.get_report_due() == datetime.date(2022, 1, 10)
+    assert Task.objects.overdue(today).get() == finance_task and finance_task.overdue_days(today) == 1
+
+    finance_task.next_report_due = datetime.date(2022, 4, 10)  # the 2022-Q1 report: beyond the plan
+    finance_task.save()
+    finance_task.measure.plan.refresh_from_db()
+    assert finance_task.get_report_due() is None
+    annotated = Task.objects.with_light(datetime.date(2022, 5, 1)).get()
+    assert (annotated.report_due, annotated.attention_date, annotated.light) == (None, None, Light.GREEN)
+    assert not Task.objects.overdue(datetime.date(2022, 5, 1)).exists()
+
+    plan.reports_until = datetime.date(2022, 12, 31)  # the lead bureau extends reporting
+    plan.save()
+    finance_task.measure.plan.refresh_from_db()
+    assert finance_task.get_report_due() == datetime.date(2022, 4, 10)
+    assert Task.objects.overdue(datetime.date(2022, 5, 1)).get().overdue_days(datetime.date(2022, 5, 1)) == 21
+
+    plan.is_active = False  # a closed plan asks for nothing
+    plan.save()
+    finance_task.measure.plan.refresh_from_db()
+    assert finance_task.get_report_due() is None
+    assert not Task.objects.with_attention().filter(report_due__isnull=False).exists()

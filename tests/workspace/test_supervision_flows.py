@@ -109,7 +109,9 @@ def test_extension_refused_needs_a_reason_that_the_liaison_sees(client, alice, l
     assert "未同意" in page and "该任务为年度重点,请按期完成。" in page
 
 
-def test_one_pending_extension_at_a_time_and_not_after_the_deadline(client, alice, finance_task, frozen):
+def test_one_pending_extension_at_a_time_and_an_adjustment_after_the_deadline(
+    client, alice, finance_task, frozen
+):
     client.force_login(alice)
     ask_extension(client, finance_task)
     response = ask_extension(client, finance_task, date="2022-06-30")
@@ -118,9 +120,14 @@ def test_one_pending_extension_at_a_time_and_not_after_the_deadline(client, alic
     ExtensionRequest.objects.update(decision="refused")
     frozen.move_to(datetime.datetime(2022, 1, 5, 2, tzinfo=datetime.UTC))
     client.force_login(alice)  # the session from half a year ago has expired
-    response = ask_extension(client, finance_task)
-    assert "截止日期已过" in client.get(response.url).text
+    response = ask_extension(client, finance_task, date="2022-01-05")  # not ahead of today
+    assert "截止日期已过,调整时限申请的日期应晚于今天(2022-01-05)。" in client.get(response.url).text
     assert ExtensionRequest.objects.count() == 1
+    # After the deadline the liaison may still ask: a 调整时限申请 the lead bureau decides.
+    response = ask_extension(client, finance_task, date="2022-03-31")
+    assert "调整时限申请已提交,等待督办人员审核。" in client.get(response.url).text
+    adjustment = ExtensionRequest.objects.get(decision="pending")
+    assert adjustment.is_adjustment and adjustment.kind_label == "调整时限申请"
 
 
 def test_an_earlier_date_is_refused(client, alice, finance_task, frozen):

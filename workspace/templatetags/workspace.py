@@ -92,3 +92,12 @@ def person(user, empty: str = "—") -> str:
     if user is None:
         return empty
     return f"{user.last_name}{user.first_name}".strip() or user.get_username()
+
+
+@register.simple_tag(takes_context=True)
+def unread_messages(context) -> int:
+    """The navigation's 消息 count (one indexed count per page)."""
+    from workspace.selectors import unread_count
+
+    request = context.get("request")
+    return unread_count(request.user) if request is not None else 0

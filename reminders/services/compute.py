@@ -1,94 +1,39 @@
-"""Reminder emails: who gets what (one computation for the sweep, the preview and the command), claiming
-each email in the outbox before it is sent, and sending it exactly once.
+"""Who gets which reminder email: one computation for the sweep, the preview, the command and 催办.
 
-Exactly once, step by step:
-1. ``compute_reminders(day)`` decides the emails of a working day: one digest per liaison email (daily or
-   weekly), one escalation digest per lead-bureau user and per lead-agency liaison. Pure reads, a fixed
-   number of queries whatever the number of tasks.
-2. ``claim`` renders them and inserts one ``ReminderLog`` row per email with the unique key
-   (recipient, kind, period), ignoring rows that exist: a second or concurrent sweep inserts nothing new.
-3. After commit, every row of the day still pending or failed is dispatched to ``deliver``, which takes it
-   by compare-and-set (pending/failed → sending) and marks it sent. Only one sender wins a row; an SMTP error
-   marks it failed and the Celery job retries with backoff; a row left "sending" by a killed worker is taken
-   again once its lease has run out.
-"""
+Pure reads with a fixed number of queries whatever the number of tasks. The tasks come from the one
+definition of "current" and "overdue" (tasks/status.py through ``TaskQuerySet``)."""
 
 from __future__ import annotations
 
 import datetime
-import functools
 import hashlib
-import html
-import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
-from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.functions import Substr
-from django.utils import timezone, translation
-from django.utils.safestring import SafeString, mark_safe
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Liaison
 from agencies.roles import LEAD_BUREAU_GROUP
-from ipplan.lib.emails import EMAIL_LANGUAGE, build_message, render_parts, task_url
+from ipplan.lib.emails import task_url
 from tasks.models import Task
 
-from .models import ReminderLog, ReminderLogTask
-from .workdays import WorkingCalendar, calendar_around
-
-logger = logging.getLogger(__name__)
+from ..models import ReminderLog, ReminderLogTask
+from ..workdays import WorkingCalendar, calendar_around
+from .render import DIGEST_REASONS, LATE_REASONS, escape, lines_html, lines_text, wording
 
 Reason = ReminderLogTask.Reason
 Kind = ReminderLog.Kind
 Status = ReminderLog.Status
 
-# A row left "sending" longer than this (a worker killed mid-send) may be taken again. Well above the SMTP
-# timeout, so a slow but live send is never doubled.
-SENDING_LEASE = datetime.timedelta(minutes=5)
 # The hour of the daily sweep (the PeriodicTask the data migration creates; editable in the admin).
 SWEEP_HOUR = 9
 # An escalation email lists at most this many tasks per agency; the log row links all of them.
 MAX_LINES_PER_AGENCY = 30
-
-LATE_REASONS = {Reason.OVERDUE, Reason.REPORT_MISSING, Reason.ESCALATED, Reason.SUPPORT_OVERDUE}
-DIGEST_REASONS = [
-    Reason.OVERDUE,
-    Reason.DUE_NEXT_DAY,
-    Reason.DUE_SOON,
-    Reason.REPORT_MISSING,
-    Reason.REPORT_DUE,
-]
-
-
-# The stdlib's escape (Django's lazy-aware wrapper is slow over 150,000 lines), cached: plan titles, agency
-# names and measure summaries repeat from line to line.
-escape = functools.lru_cache(maxsize=65536)(html.escape)
-
-
-@functools.cache
-def _wording(language: str) -> dict:
-    with translation.override(language):
-        return {
-            "overdue": _("已逾期 %(days)d 天(截止日期 %(date)s)"),
-            "report_missing": _("定期进展报送已逾期 %(days)d 天(应于 %(date)s 前报送)"),
-            "report_due": _("请于 %(date)s 前报送本期进展"),
-            "urged_ongoing": _("持续推进,下次报送截止 %(date)s"),
-            "urged": _("截止日期 %(date)s"),
-            "due_today": _("今天到期(%(date)s)"),
-            "due": _("%(date)s 到期,还有 %(days)d 天"),
-            "count": _("%(n)d 项"),
-            "more": _("……另有 %(n)d 项,请在系统中查看。"),
-            "roles": {role.value: str(role.label) for role in Task.Role},
-        }
-
-
-def wording() -> dict:
-    """The words of task lines, translated once per language (an email may list thousands of lines)."""
-    return _wording(translation.get_language() or "zh-hans")
 
 
 @dataclass(frozen=True)
@@ -161,23 +106,6 @@ class TaskLine:
             )
             cached = self.__dict__["_items"] = (text, html)  # frozen dataclass: bypass __setattr__
         return cached
-
-
-def lines_text(lines: list[TaskLine]) -> str:
-    words = wording()
-    return "".join(f"{number}. {line.items(words)[0]}" for number, line in enumerate(lines, 1))
-
-
-CELL = 'style="border-bottom:1px solid #eee;padding:6px 4px;vertical-align:top"'
-
-
-def lines_html(lines: list[TaskLine]) -> SafeString:
-    words = wording()
-    rows = "".join(
-        f"<tr><td {CELL}>{number}.</td><td {CELL}>{line.items(words)[1]}</td></tr>\n"
-        for number, line in enumerate(lines, 1)
-    )
-    return mark_safe(f'<table style="border-collapse:collapse;width:100%;font-size:14px">\n{rows}</table>')
 
 
 @dataclass
@@ -279,17 +207,13 @@ class SweepResult:
         }
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Who gets what
-
-
 def week_key(day: datetime.date) -> str:
     year, week, _weekday = day.isocalendar()
     return f"{year}-W{week:02d}"
 
 
 def _task_rows(queryset):
-    return queryset.values(
+    return queryset.with_attention().values(
         "pk",
         "agency_id",
         "agency__name",
@@ -297,7 +221,8 @@ def _task_rows(queryset):
         "role",
         "due_date",
         "is_ongoing",
-        "next_report_due",
+        "report_due",
+        "attention_date",
         "measure_id",
         "measure__number",
         "measure__plan__title",
@@ -325,7 +250,7 @@ def _line(row: dict, reason: str, days: int) -> TaskLine:
         role=row["role"],
         due_date=row["due_date"],
         is_ongoing=row["is_ongoing"],
-        next_report_due=row["next_report_due"],
+        next_report_due=row["report_due"],
         reason=reason,
         days=days,
     )
@@ -333,7 +258,7 @@ def _line(row: dict, reason: str, days: int) -> TaskLine:
 
 def classify(row: dict, day: datetime.date, next_working_day: datetime.date) -> tuple[TaskLine | None, bool]:
     """The digest line for a task (or None) and whether it is escalated (overdue beyond the plan's limit)."""
-    attention = row["next_report_due"] if row["is_ongoing"] else row["due_date"]
+    attention = row["attention_date"]
     if attention is None:
         return None, False
     remind_until = day + datetime.timedelta(days=row["measure__plan__remind_days_before"])
@@ -355,7 +280,7 @@ def classify(row: dict, day: datetime.date, next_working_day: datetime.date) -> 
 
 
 def _open_tasks():
-    return Task.objects.open().filter(measure__plan__is_active=True, measure__is_removed=False)
+    return Task.objects.current().open()
 
 
 def compute_reminders(day: datetime.date, *, calendar: WorkingCalendar | None = None) -> list[Email]:
@@ -508,13 +433,12 @@ def _escalations(day: datetime.date, escalated: list[TaskLine]) -> list[Email]:
     if not support:
         return emails
     overdue_support = (
-        _open_tasks()
-        .filter(measure=OuterRef("measure"), role=Task.Role.SUPPORT)
-        .filter(Q(is_ongoing=False, due_date__lt=day) | Q(is_ongoing=True, next_report_due__lt=day))
+        Task.objects.current().overdue(day).filter(measure=OuterRef("measure"), role=Task.Role.SUPPORT)
     )
     lead_agencies_by_measure: dict[int, set[int]] = defaultdict(set)
     for measure_id, agency_id in (
-        Task.objects.filter(role=Task.Role.LEAD, measure__plan__is_active=True, measure__is_removed=False)
+        Task.objects.current()
+        .filter(role=Task.Role.LEAD)
         .filter(Exists(overdue_support))
         .values_list("measure_id", "agency_id")
     ):
@@ -568,246 +492,6 @@ def _existing_by_day(emails: list[Email]) -> dict:
     }
 
 
-# ---------------------------------------------------------------------------------------------------------
-# Rendering and claiming
-
-
-def render(email: Email) -> tuple[str, str, str]:
-    """(subject, text, html) of an email, in Chinese whatever language the caller is in."""
-    with translation.override(EMAIL_LANGUAGE):
-        return _render(email)
-
-
-def groups_text_html(groups: list[dict]) -> tuple[str, SafeString, str]:
-    """An escalation's body by agency: (text, html, one-line overview). Formatted in Python, not in a template
-    loop: the lead bureau's escalation can list a thousand agencies."""
-    words = wording()
-    text, html, overview = [], [], []
-    for group in groups:
-        agency, count = group["agency"], words["count"] % {"n": group["count"]}
-        overview.append(f"{agency} {group['count']}")
-        more = words["more"] % {"n": group["more"]} if group["more"] else ""
-        text.append(f"\n【{agency}】{count}\n{lines_text(group['lines'])}" + (f"{more}\n" if more else ""))
-        html.append(
-            f'<h3 style="margin:18px 0 6px">{escape(agency)}({count})</h3>\n{lines_html(group["lines"])}\n'
-            + (f'<p style="color:#666">{escape(more)}</p>\n' if more else "")
-        )
-    return "".join(text), mark_safe("".join(html)), "、".join(overview)
-
-
-def _render(email: Email) -> tuple[str, str, str]:
-    ctx = {
-        "email": email,
-        "day": email.day,
-        "agencies": "、".join(email.agency_names),
-        "total": len(email.lines),
-        "counts": email.counts(),
-        "summary": email.reason_summary(),
-        "weekly": "-W" in email.period,
-    }
-    if email.kind == Kind.ESCALATION:
-        groups = email.agency_groups()
-        text, html, overview = groups_text_html(groups)
-        return render_parts(
-            "escalation",
-            {
-                **ctx,
-                "agency_count": len(groups),
-                "groups_text": text,
-                "groups_html": html,
-                "overview": overview,
-            },
-        )
-    if email.kind == Kind.URGE:
-        return render_parts("urge", {**ctx, "sections": email.rendered_sections()})
-    return render_parts("digest", {**ctx, "sections": email.rendered_sections()})
-
-
-def claim(emails: list[Email]) -> list[int]:
-    """Insert one outbox row per email, keeping rows that exist (their key was claimed before). Returns the
-    ids of this batch's rows that still need sending. Call inside a transaction."""
-    if not emails:
-        return []
-    rendered: dict[tuple, tuple[str, str, str]] = {}
-    new_rows = []
-    for email in emails:
-        subject = text = html = ""
-        if not email.skip_reason:
-            # Everybody in the lead bureau gets the same escalation text: render it once.
-            cache_key = (email.kind, id(email.lines)) if email.kind == Kind.ESCALATION else None
-            if cache_key and cache_key in rendered:
-                subject, text, html = rendered[cache_key]
-            else:
-                subject, text, html = render(email)
-                if cache_key:
-                    rendered[cache_key] = (subject, text, html)
-        new_rows.append(
-            ReminderLog(
-                recipient=email.recipient,
-                kind=email.kind,
-                period=email.period,
-                day=email.day,
-                status=email.status,
-                reason=(email.skip_reason or email.reason_summary())[:300],
-                user_id=email.user_id,
-                requested_by_id=email.requested_by_id,
-                subject=subject[:300],
-                body_text=text,
-                body_html=html,
-            )
-        )
-    ReminderLog.objects.bulk_create(new_rows, batch_size=500, ignore_conflicts=True)
-
-    by_key = {email.key: email for email in emails}
-    stale_before = timezone.now() - SENDING_LEASE
-    rows = _rows_for(emails)
-    links, agency_links, pending = [], [], []
-    for row in rows:
-        email = by_key.get((row["recipient"], row["kind"], row["period"]))
-        if email is None:
-            continue
-        if row["status"] in (Status.PENDING, Status.FAILED) or (
-            row["status"] == Status.SENDING and row["claimed_at"] < stale_before  # its sender died
-        ):
-            pending.append(row["pk"])
-        if row["day"] != email.day:
-            continue  # this week's weekly digest went out on an earlier day: leave its links alone
-        links += [
-            ReminderLogTask(log_id=row["pk"], task_id=line.pk, reason=line.reason) for line in email.lines
-        ]
-        agency_links += [
-            ReminderLog.agencies.through(reminderlog_id=row["pk"], agency_id=agency_id)
-            for agency_id in email.agency_ids
-        ]
-    ReminderLogTask.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
-    ReminderLog.agencies.through.objects.bulk_create(agency_links, batch_size=1000, ignore_conflicts=True)
-    return sorted(pending)
-
-
-def _rows_for(emails: list[Email]) -> list[dict]:
-    days = {email.day for email in emails}
-    periods = {email.period for email in emails if "#" not in email.period}
-    kinds = {email.kind for email in emails}
-    return list(
-        ReminderLog.objects.filter(kind__in=kinds)
-        .filter(Q(day__in=days) | Q(period__in=periods))
-        .values("pk", "recipient", "kind", "period", "status", "day", "claimed_at")
-    )
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Sending
-
-
-def dispatch_with_celery(log_ids: list[int]) -> None:
-    from .jobs import deliver_reminder
-
-    for log_id in log_ids:
-        try:
-            deliver_reminder.delay(log_id)
-        except Exception:  # eager mode raises the send's error here; the row stays failed for the next sweep
-            logger.exception(
-                "reminder %s not sent now; it stays unsent and the next sweep retries it", log_id
-            )
-
-
-def deliver_now(log_ids: list[int]) -> None:
-    """Send in this process (the management command, no Celery); failures stay logged as failed."""
-    for log_id in log_ids:
-        try:
-            deliver(log_id)
-        except Exception:
-            logger.exception(
-                "reminder %s failed; it stays 'failed' and the next sweep of the day retries it", log_id
-            )
-
-
-@dataclass(frozen=True)
-class Delivery:
-    outcome: str  # sent / done (sent or skipped before) / in_flight / missing
-    retry_in: float = 0
-
-
-def deliver(log_id: int) -> Delivery:
-    """Send one outbox row if nobody else has: compare-and-set pending/failed → sending, send, mark sent.
-
-    An SMTP error marks the row failed and is raised again for the caller's retry."""
-    now = timezone.now()
-    taken = (
-        ReminderLog.objects.filter(pk=log_id)
-        .filter(
-            Q(status__in=[Status.PENDING, Status.FAILED])
-            | Q(status=Status.SENDING, claimed_at__lt=now - SENDING_LEASE)
-        )
-        .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    )
-    if not taken:
-        row = ReminderLog.objects.filter(pk=log_id).values("status", "claimed_at").first()
-        if row is None:
-            return Delivery("missing")
-        if row["status"] == Status.SENDING:
-            # Someone else is sending, or died doing so: look again when the lease runs out.
-            left = (row["claimed_at"] + SENDING_LEASE - now).total_seconds()
-            return Delivery("in_flight", retry_in=max(left, 1))
-        return Delivery("done")
-    log = ReminderLog.objects.get(pk=log_id)
-    try:
-        build_message(log.subject, log.body_text, log.body_html, log.recipient).send()
-    except Exception as error:
-        ReminderLog.objects.filter(pk=log_id, status=Status.SENDING).update(
-            status=Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
-        )
-        raise
-    ReminderLog.objects.filter(pk=log_id).update(status=Status.SENT, sent_at=timezone.now(), error="")
-    return Delivery("sent")
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Entry points: the sweep (beat, command) and 催办
-
-
-def run_sweep(
-    day: datetime.date | None = None,
-    *,
-    dispatch: Callable[[list[int]], None] | None = dispatch_with_celery,
-    dry_run: bool = False,
-) -> SweepResult:
-    """The daily sweep: on a working day, claim every reminder email of ``day`` and dispatch the unsent ones
-    after commit (``dispatch=None``: the caller sends ``result.dispatched`` itself).
-    Safe to run again or concurrently: nothing is sent twice, and rows left unsent are dispatched again."""
-    day = day or timezone.localdate()
-    calendar = calendar_around(day)
-    if not calendar.is_working_day(day):
-        logger.info("reminder sweep %s: not a working day, nothing sent", day)
-        return SweepResult(day, is_working_day=False)
-    emails = compute_reminders(day, calendar=calendar)
-    result = SweepResult(day, is_working_day=True, emails=emails)
-    if dry_run:
-        annotate_existing(emails)
-        return result
-    with transaction.atomic():
-        result.dispatched = claim(emails)
-        ids = list(result.dispatched)
-        if dispatch is not None:
-            transaction.on_commit(lambda: dispatch(ids), robust=True)
-    logger.info("reminder sweep %s: %s", day, result.as_dict())
-    return result
-
-
-@dataclass
-class UrgeResult:
-    emails: list[Email]
-    dispatched: list[int]
-
-    @property
-    def recipients(self) -> list[str]:
-        return [email.recipient for email in self.emails if not email.skip_reason]
-
-    @property
-    def skipped(self) -> list[Email]:
-        return [email for email in self.emails if email.skip_reason]
-
-
 def compute_urge(tasks: Iterable[Task] | Iterable[int], by_user, day: datetime.date) -> list[Email]:
     """The 催办 emails for selected tasks: one per liaison email of their agencies (digest settings do not
     apply). Keyed by the day and the set of tasks, so the same 催办 twice in a day sends once."""
@@ -817,7 +501,7 @@ def compute_urge(tasks: Iterable[Task] | Iterable[int], by_user, day: datetime.d
     )
     lines_by_agency: dict[int, list[TaskLine]] = defaultdict(list)
     for row in rows:
-        attention = row["next_report_due"] if row["is_ongoing"] else row["due_date"]
+        attention = row["attention_date"]
         days = (day - attention).days if attention else 0
         lines_by_agency[row["agency_id"]].append(_line(row, Reason.URGED, days))
     emails = []
@@ -854,20 +538,6 @@ def compute_urge(tasks: Iterable[Task] | Iterable[int], by_user, day: datetime.d
 
 def _fingerprint(pks: Iterable[int]) -> str:
     return hashlib.sha1(",".join(str(pk) for pk in sorted(pks)).encode()).hexdigest()[:12]
-
-
-def send_urge(
-    tasks: Iterable[Task] | Iterable[int],
-    by_user,
-    *,
-    dispatch: Callable[[list[int]], None] = dispatch_with_celery,
-) -> UrgeResult:
-    """催办 now: email the liaisons of the selected tasks' agencies (done tasks are left out), log it all."""
-    emails = compute_urge(tasks, by_user, timezone.localdate())
-    with transaction.atomic():
-        dispatched = claim(emails)
-        transaction.on_commit(lambda: dispatch(dispatched), robust=True)
-    return UrgeResult(emails=emails, dispatched=dispatched)
 
 
 def next_sweep_day(now: datetime.datetime | None = None) -> datetime.date:

@@ -27,7 +27,14 @@ from .model import Deadline, ParsedMeasure, ParsedPlan, ParseError
 from .reader import clean_line, decode_bytes
 
 HEADER_SCAN = 20  # the header row is looked for in this many rows of each sheet
-TABLE_SUFFIXES = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".csv": "csv", ".tsv": "csv"}
+TABLE_SUFFIXES = {
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xls": "xls",
+    ".ods": "ods",
+    ".csv": "csv",
+    ".tsv": "csv",
+}
 # Header cell (whitespace removed) -> column role; the first pattern that matches wins.
 _HEADER = [
     ("number", re.compile(r"^(?:序号|编号|序|项目编号|任务编号)$")),
@@ -42,7 +49,9 @@ _HEADER = [
 _SPACES = re.compile(r"\s+")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _ANY_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-_ABOVE_NOT_TITLE = re.compile(r"^(?:附件|附表)\s*\d*$|填报|制表|单位[:：]|日期|时间[:：]|联系人|电话|^\d{4}年\d{1,2}月\d{1,2}日$")
+_ABOVE_NOT_TITLE = re.compile(
+    r"^(?:附件|附表)\s*\d*$|填报|制表|单位[:：]|日期|时间[:：]|联系人|电话|^\d{4}年\d{1,2}月\d{1,2}日$"
+)
 _GENERIC_SHEET = re.compile(r"^(?:sheet|工作表|表)\s*\d*$", re.IGNORECASE)
 _EMPTY_MARKS = {"", "/", "—", "-", "无", "——"}
 _ROLE_LABELS = (("lead", "牵头单位"), ("responsible", "责任单位"), ("support", "配合单位"))
@@ -111,7 +120,10 @@ def read_workbook(data: bytes) -> list[Sheet]:
         raise ParseError("无法读取文件：Excel 文件已损坏或不是表格文件") from exc
     sheets = []
     for meta in book.sheets_metadata:
-        if str(meta.typ).rsplit(".", 1)[-1] != "WorkSheet" or str(meta.visible).rsplit(".", 1)[-1] != "Visible":
+        if (
+            str(meta.typ).rsplit(".", 1)[-1] != "WorkSheet"
+            or str(meta.visible).rsplit(".", 1)[-1] != "Visible"
+        ):
             continue
         try:
             sheet = book.get_sheet_by_name(meta.name)
@@ -145,12 +157,7 @@ def _merged_across(rows: list[list[str]], spans: list[tuple[int, int, int, int]]
     used = [c for c in range(max((len(r) for r in rows), default=0)) if any(r[c] for r in rows)]
     if len(used) < 2:
         return set()
-    return {
-        r
-        for r0, c0, r1, c1 in spans
-        if c0 <= used[0] and c1 >= used[-1]
-        for r in range(r0, r1 + 1)
-    }
+    return {r for r0, c0, r1, c1 in spans if c0 <= used[0] and c1 >= used[-1] for r in range(r0, r1 + 1)}
 
 
 def read_csv(data: bytes) -> tuple[list[Sheet], str]:
@@ -280,7 +287,10 @@ def parse_sheets(
     warnings: list[str] = []
     for sheet_index, (sheet, (header_at, columns)) in enumerate(found):
         section = (sheet.name,) if many and sheet.name and not _GENERIC_SHEET.match(sheet.name) else ()
-        rows.extend(_sheet_rows(sheet, header_at, columns, section, sheet_index, warnings))
+        label = (
+            sheet.name or f"表{sheet_index + 1}" if many else ""
+        )  # rows are named by sheet when there are several
+        rows.extend(_sheet_rows(sheet, label, header_at, columns, section, sheet_index, warnings))
     if not rows:
         raise ParseError("无法读取表格：表头下方没有任何任务行")
     _number(rows, warnings, qualify=many)
@@ -301,7 +311,13 @@ def parse_sheets(
 
 
 def _sheet_rows(
-    sheet: Sheet, header_at: int, columns: _Columns, section: tuple[str, ...], sheet_index: int, warnings
+    sheet: Sheet,
+    label: str,
+    header_at: int,
+    columns: _Columns,
+    section: tuple[str, ...],
+    sheet_index: int,
+    warnings,
 ) -> list[_Row]:
     out: list[_Row] = []
     heading: tuple[str, ...] = ()
@@ -313,21 +329,19 @@ def _sheet_rows(
             continue
         if read_header(raw) is not None and index > header_at:  # the header repeated (a printed table)
             continue
-        distinct = set(values)
-        if index in sheet.headings or (len(values) == 1 and len(values[0]) <= 40 and "。" not in values[0]):
-            if len(distinct) == 1 and (index in sheet.headings or not _has_agency_cells(raw, columns)):
-                heading = (values[0],)
-                continue
+        if _is_heading(index, values, raw, sheet, columns):
+            heading = (values[0],)
+            continue
         cells = {role: columns.cell(raw, role) for role in columns.roles}
         text = cells.get("task", "")
-        where = _where(sheet.name, index + 1)
+        where = _where(label, index + 1)
         if not text:
             warnings.append(f"{where}：没有填写重点任务，已跳过此行")
             continue
         category = (cells["category"],) if cells.get("category") else ()
         out.append(
             _Row(
-                sheet=sheet.name,
+                sheet=label,
                 row=index + 1,
                 number=cells.get("number", ""),
                 path=section + heading + category,
@@ -337,6 +351,20 @@ def _sheet_rows(
             )
         )
     return out
+
+
+def _is_heading(index: int, values: list[str], raw: list[str], sheet: Sheet, columns: _Columns) -> bool:
+    """A row merged across the table, or one short text alone in its row (a CSV of such a row)."""
+    if len(set(values)) != 1:
+        return False
+    if index in sheet.headings:
+        return True
+    return (
+        len(values) == 1
+        and len(values[0]) <= 40
+        and "。" not in values[0]
+        and not _has_agency_cells(raw, columns)
+    )
 
 
 def _has_agency_cells(raw: list[str], columns: _Columns) -> bool:
@@ -399,7 +427,9 @@ def _measure(row: _Row, period, known_agencies, warnings: list[str]) -> ParsedMe
     if not assignments:
         warnings.append(f"{where}：任务“{row.number}”没有填写牵头单位或责任单位")
     if known_agencies is not None:
-        warnings.extend(f"{where}：未知单位“{a.agency}”" for a in assignments if a.agency not in known_agencies)
+        warnings.extend(
+            f"{where}：未知单位“{a.agency}”" for a in assignments if a.agency not in known_agencies
+        )
     deadline = _deadline(cells.get("deadline", ""), row.text, period, where, warnings)
     return ParsedMeasure(
         number=row.number,
@@ -420,7 +450,9 @@ def _deadline(cell: str, text: str, period, where: str, warnings: list[str]) -> 
             warnings.append(f"{where}：{doubt}")
         return deadline or deadline_in_text(text)
     deadline, doubt = interpret_deadline(cell, period)
-    if deadline is None:
+    if deadline is None or (
+        deadline.date is None and not deadline.ongoing and doubt and "未写年份" not in doubt
+    ):
         warnings.append(f"{where}：无法识别的完成时限“{cell}”，请改为“2022年6月底前”“持续推进”等写法")
     elif doubt:
         warnings.append(f"{where}：{doubt}")
@@ -454,5 +486,9 @@ def parse_docx_table(
     if not sheets or outside > 6 or not any(find_header(s) for s in sheets):
         return None
     return parse_sheets(
-        sheets, above=above, known_agencies=known_agencies, encoding="docx", fallback_title=PurePath(filename).stem
+        sheets,
+        above=above,
+        known_agencies=known_agencies,
+        encoding="docx",
+        fallback_title=PurePath(filename).stem,
     )

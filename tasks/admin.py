@@ -161,7 +161,7 @@ class PlanAdmin(admin.ModelAdmin):
     def get_urls(self):
         from django.urls import path
 
-        from .admin_import import preview_view, todo_view, upload_view
+        from .admin_import import preview_view, template_view, todo_view, upload_view
 
         def guarded(view, permission=self.has_add_permission):
             def wrapper(request, *args, **kwargs):
@@ -174,6 +174,7 @@ class PlanAdmin(admin.ModelAdmin):
         return [
             path("import/", guarded(upload_view), name="tasks_plan_import"),
             path("import/<int:draft_id>/", guarded(preview_view), name="tasks_plan_import_preview"),
+            path("import/template/", guarded(template_view), name="tasks_plan_import_template"),
             path("todo/", guarded(todo_view, self.has_view_permission), name="tasks_plan_todo_all"),
             path("<int:plan_id>/todo/", guarded(todo_view, self.has_view_permission), name="tasks_plan_todo"),
             *super().get_urls(),

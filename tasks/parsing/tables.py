@@ -296,7 +296,8 @@ def parse_sheets(
     _number(rows, warnings, qualify=many)
 
     period = period_from_title(title) or _period(above, rows)
-    measures = [_measure(row, period, known_agencies, warnings) for row in rows]
+    cache: dict[tuple[str, str, str], tuple] = {}  # a 分工表 repeats the same few agency cells on many rows
+    measures = [_measure(row, period, known_agencies, warnings, cache) for row in rows]
     return ParsedPlan(
         title=title,
         doc_number=doc_number,
@@ -417,12 +418,15 @@ def _period(above: list[str], rows: list[_Row]) -> tuple[int, int] | None:
     return start, end
 
 
-def _measure(row: _Row, period, known_agencies, warnings: list[str]) -> ParsedMeasure:
+def _measure(row: _Row, period, known_agencies, warnings: list[str], cache: dict) -> ParsedMeasure:
     where = _where(row.sheet, row.row)
     cells = row.cells
     lists = {role: cells.get(role, "") for role, _label in _ROLE_LABELS}
     lists = {role: ("" if value in _EMPTY_MARKS else value) for role, value in lists.items()}
-    assignments = assignments_from_lists(lists["lead"], lists["support"], lists["responsible"])
+    key = (lists["lead"], lists["support"], lists["responsible"])
+    if key not in cache:
+        cache[key] = assignments_from_lists(*key), any(and_others(v) for v in key if v)
+    assignments, others = cache[key]
     clause = ";".join(f"{label}:{lists[role]}" for role, label in _ROLE_LABELS if lists[role]) or None
     if not assignments:
         warnings.append(f"{where}：任务“{row.number}”没有填写牵头单位或责任单位")
@@ -439,7 +443,7 @@ def _measure(row: _Row, period, known_agencies, warnings: list[str]) -> ParsedMe
         assignments=assignments,
         deadline=deadline,
         line=row.order,
-        and_others=any(and_others(v) for v in lists.values() if v),
+        and_others=others,
     )
 
 

@@ -230,3 +230,25 @@ def test_parse_plan_cli_reads_an_xlsx(tmp_path, shiyan):
     assert result.returncode == 0, result.stderr.decode()
     contract = json.loads(result.stdout)
     assert contract["plan"]["title"] == title and len(contract["measures"]) == 40
+
+
+@pytest.mark.slow
+def test_legacy_xls_written_by_libreoffice_is_the_document(shiyan, tmp_path):
+    """The .xlsx saved as Excel 97 (.xls) by LibreOffice: merges, two sheets and the title row survive."""
+    import shutil
+
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    if office is None:
+        pytest.skip("LibreOffice is not installed")
+    document, title, rows = shiyan
+    (tmp_path / "分工表.xlsx").write_bytes(workbook_bytes(title, rows, sheets=2))
+    subprocess.run(
+        [office, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to", "xls"]
+        + ["--outdir", str(tmp_path), str(tmp_path / "分工表.xlsx")],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    table = parse_file(tmp_path / "分工表.xls")
+    assert table.encoding == "xls" and table.title == title
+    assert_same_plan(document, table)

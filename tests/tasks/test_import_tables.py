@@ -80,3 +80,34 @@ def test_an_unusable_table_is_refused_in_chinese_and_writes_nothing(db, tmp_path
     with pytest.raises(CommandError, match=message):
         run(path)
     assert not Plan.objects.exists() and not Task.objects.exists()
+
+
+BAD_ROWS = (
+    "某区2022年知识产权工作任务分工表,,,,,\n"
+    "填报单位：区知识产权局,,,,日期：2022年3月1日,\n"
+    "序号,重点任务,牵头单位,配合单位,完成时限,备注\n"
+    "1,建设知识产权保护中心。,区市场监管局,区司法局,2022年6月底前,\n"
+    "1,开展专项执法行动。,区公安局,,持续推进,\n"
+    ",加强知识产权宣传。,区委宣传部,,待定,\n"
+)
+
+
+@pytest.mark.parametrize(("encoding", "prefix"), [("gbk", b""), ("utf-8", b"\xef\xbb\xbf")])
+def test_row_problems_are_shown_in_the_preview_and_nothing_is_written(client, lead, encoding, prefix):
+    client.force_login(lead)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    data = prefix + BAD_ROWS.encode(encoding)
+    response = client.post(
+        reverse("admin:tasks_plan_import"),
+        {"file": SimpleUploadedFile("分工表.csv", data), "jurisdiction": "东丽区"},
+    )
+    assert response.status_code == 302, response.context["form"].errors
+    page = client.get(response.url).text
+    assert "某区2022年知识产权工作任务分工表" in page
+    assert "第5行：序号“1”与第4行重复，两行都已保留，此行编为“1-2”，请核对" in page
+    assert "第6行：序号为空，已按位置编为“3”" in page
+    assert "第6行：无法识别的完成时限“待定”" in page
+    assert "Traceback" not in page
+    assert not Plan.objects.exists() and not Measure.objects.exists() and not Task.objects.exists()

@@ -111,3 +111,17 @@ def test_row_problems_are_shown_in_the_preview_and_nothing_is_written(client, le
     assert "第6行：无法识别的完成时限“待定”" in page
     assert "Traceback" not in page
     assert not Plan.objects.exists() and not Measure.objects.exists() and not Task.objects.exists()
+
+
+def test_parse_plan_command_prints_the_contract_of_an_xlsx(db, tmp_path, table, capsys):
+    import json
+
+    title, rows = table
+    path = tmp_path / "分工表.xlsx"
+    path.write_bytes(workbook_bytes(title, rows))
+    call_command("parse_plan", str(path), "--json")
+    contract = json.loads(capsys.readouterr().out)
+    assert contract["plan"]["title"] == title and contract["plan"]["period"] == [2014, 2016]
+    assert len(contract["measures"]) == 40
+    assert contract["measures"][0]["assignments"][0] == {"agency": "市市场监管局(知识产权局)", "role": "lead"}
+    assert not Plan.objects.exists()

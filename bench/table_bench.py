@@ -59,6 +59,7 @@ def main() -> None:
     assert done.status_code == 302, done.status_code
     assert ImportDraft.objects.get().confirmed_at is not None
     tasks = Task.objects.count()
+    load = os.getloadavg()[0]  # the machine may be shared: wall time then runs well above CPU time
     engine = "PostgreSQL" if os.environ["DATABASE_URL"].startswith("postgres") else "SQLite"
     report(
         [
@@ -77,7 +78,8 @@ def main() -> None:
                 "goal": "< 10 s",
                 "met": confirm["seconds"] < 10.0,
                 "queries": confirm["queries"],
-                "note": f"CPU {confirm_cpu:.2f} s; after 全部采纳建议",
+                "note": f"CPU {confirm_cpu:.2f} s; after 全部采纳建议; load average {load:.1f} on "
+                f"{os.cpu_count()} cores",
             },
         ]
     )

@@ -287,9 +287,8 @@ def parse_sheets(
     warnings: list[str] = []
     for sheet_index, (sheet, (header_at, columns)) in enumerate(found):
         section = (sheet.name,) if many and sheet.name and not _GENERIC_SHEET.match(sheet.name) else ()
-        label = (
-            sheet.name or f"表{sheet_index + 1}" if many else ""
-        )  # rows are named by sheet when there are several
+        # rows are named by their sheet when there are several
+        label = (sheet.name or f"表{sheet_index + 1}") if many else ""
         rows.extend(_sheet_rows(sheet, label, header_at, columns, section, sheet_index, warnings))
     if not rows:
         raise ParseError("无法读取表格：表头下方没有任何任务行")

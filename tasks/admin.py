@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -10,14 +9,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportActionMixin, ImportExportMixin
-from import_export.forms import ConfirmImportForm
+from import_export.admin import ExportActionMixin, ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from agencies.admin_policy import PolicyAdminMixin
 from ipplan.lib.admin_exports import SafeExportMixin
 from ipplan.lib.history import ReadableHistoryAdminMixin
-from ipplan.lib.uploads import GatedImportForm
 from reminders.admin import TaskReminderInline, urge_tasks
 from reports.resources import TaskResource
 
@@ -193,7 +190,7 @@ class PlanAdmin(PolicyAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         from django.urls import path
 
-        from .admin_import import preview_view, todo_view, upload_view
+        from .admin_import import preview_view, template_view, todo_view, upload_view
 
         def guarded(view, permission=self.has_add_permission):
             def wrapper(request, *args, **kwargs):
@@ -211,6 +208,7 @@ class PlanAdmin(PolicyAdminMixin, admin.ModelAdmin):
             ),
             path("import/", guarded(upload_view), name="tasks_plan_import"),
             path("import/<int:draft_id>/", guarded(preview_view), name="tasks_plan_import_preview"),
+            path("import/template/", guarded(template_view), name="tasks_plan_import_template"),
             path("todo/", guarded(todo_view, self.has_view_permission), name="tasks_plan_todo_all"),
             path("<int:plan_id>/todo/", guarded(todo_view, self.has_view_permission), name="tasks_plan_todo"),
             *super().get_urls(),
@@ -254,25 +252,14 @@ class SectionAdmin(PolicyAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ["plan", "parent"]
 
 
-class PlanImportForm(GatedImportForm):
-    plan = forms.ModelChoiceField(
-        queryset=Plan.objects.all(), label=_("导入到计划"), help_text=_("任务分工表中的措施将导入到该计划。")
-    )
-
-
-class PlanConfirmImportForm(ConfirmImportForm):
-    plan = forms.ModelChoiceField(queryset=Plan.objects.all(), widget=forms.HiddenInput)
-
-
 @admin.register(Measure)
 class MeasureAdmin(
-    PolicyAdminMixin, ReadableHistoryAdminMixin, SafeExportMixin, ImportExportMixin, SimpleHistoryAdmin
+    PolicyAdminMixin, ReadableHistoryAdminMixin, SafeExportMixin, ExportMixin, SimpleHistoryAdmin
 ):
-    """Measures, with import/export of Excel 任务分工表 (tasks/resources.py)."""
+    """Measures, with export of the Excel 任务分工表 (tasks/resources.py). A 分工表 is imported as a plan (计划 →
+    导入), through the table reader and the editable preview; the old import address points there."""
 
     resource_classes = [DivisionTableResource]
-    import_form_class = PlanImportForm
-    confirm_form_class = PlanConfirmImportForm
     list_display = ["number", "summary", "plan", "section", "deadline_display", "task_count", "is_removed"]
     list_filter = ["plan", "is_ongoing", "is_removed", "is_manual"]
     search_fields = ["number", "text", "raw_clause"]
@@ -319,16 +306,15 @@ class MeasureAdmin(
                 field.label = HEADER_LABELS[key]
         return response
 
-    def get_confirm_form_initial(self, request, import_form):
-        initial = super().get_confirm_form_initial(request, import_form)
-        if import_form is not None:
-            initial["plan"] = import_form.cleaned_data["plan"].pk
-        return initial
+    def get_urls(self):
+        from django.urls import path
+        from django.views.generic import RedirectView
 
-    def get_import_resource_kwargs(self, request, **kwargs):
-        form = kwargs.get("form")
-        plan = form.cleaned_data.get("plan") if form is not None and hasattr(form, "cleaned_data") else None
-        return {**super().get_import_resource_kwargs(request, **kwargs), "plan": plan}
+        moved = RedirectView.as_view(pattern_name="admin:tasks_plan_import", permanent=False)
+        return [
+            path("import/", self.admin_site.admin_view(moved), name="tasks_measure_import"),
+            *super().get_urls(),
+        ]
 
     def save_model(self, request, obj, form, change):
         if not change:

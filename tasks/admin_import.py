@@ -8,10 +8,12 @@ or tasks before the clerk confirms. The logic lives in ``services/drafts.py`` (p
 
 from __future__ import annotations
 
+import io
+
 from django import forms
 from django.contrib import messages
 from django.core.files.base import ContentFile
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
@@ -27,14 +29,16 @@ from ipplan.lib.uploads import PLAN_KINDS, check_uploaded_file, parse_in_sandbox
 from .models import ImportDraft, Plan
 from .parsing import ParseError
 from .parsing.model import ROLES
-from .services import drafts, previews
+from .services import drafts, previews, table_template
 from .services.importing import sha256
 
 
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("计划文件"),
-        help_text=gettext_lazy("支持 .txt、.html(网页另存)、.docx;任意常见编码。"),
+        help_text=gettext_lazy(
+            "支持 .txt、.html(网页另存)、.docx 文件,以及任务分工表 .xlsx、.xls、.csv;任意常见编码。"
+        ),
     )
     jurisdiction = forms.CharField(
         label=gettext_lazy("行政区划"),
@@ -81,6 +85,12 @@ def upload_view(model_admin, request):
         lifetime_days=previews.DRAFT_LIFETIME.days,
     )
     return TemplateResponse(request, "admin/tasks/plan/import_upload.html", context)
+
+
+def template_view(model_admin, request):
+    """The 任务分工表 template (.xlsx), generated each time (a few KB)."""
+    data = table_template.division_table_template()
+    return FileResponse(io.BytesIO(data), as_attachment=True, filename=_("任务分工表模板.xlsx"))
 
 
 def preview_view(model_admin, request, draft_id: int):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Collection
 from pathlib import Path
@@ -12,14 +13,16 @@ from .layout import Layout, build_layout
 from .measures import Extractor
 from .metadata import read_metadata
 from .model import ParsedIndicator, ParsedPlan, ParseError
-from .reader import bytes_to_text, clean_lines
+from .reader import bytes_to_text, clean_lines, sniff_kind
+from .tables import parse_docx_table, parse_table_bytes, table_kind
 
 _GOAL_YEAR = re.compile(r"(?:到|至|截至)\s*((?:19|20)\d{2})\s*年")
 MAX_BYTES = 50 * 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 def parse_file(path: str | Path, known_agencies: Collection[str] | None = None) -> ParsedPlan:
-    """Parse a .txt, .html or .docx plan document from disk."""
+    """Parse a plan from disk: a document (.txt, .html, .docx) or a 任务分工表 (.xlsx, .xls, .ods, .csv)."""
     path = Path(path)
     try:
         data = path.read_bytes()
@@ -35,16 +38,27 @@ def parse_file(path: str | Path, known_agencies: Collection[str] | None = None) 
 
 
 def parse_bytes(data: bytes, filename: str, known_agencies: Collection[str] | None = None) -> ParsedPlan:
-    """Parse an uploaded file; its suffix decides txt/html/docx, an unknown suffix is sniffed."""
+    """Parse an uploaded file; its suffix decides txt/html/docx or a spreadsheet, an unknown suffix is sniffed.
+
+    Spreadsheets and CSV files, and Word files that hold nothing but a 任务分工表, go to the table reader
+    (``tables.py``); everything else to the document reader. Both give the same ``ParsedPlan``."""
     if not data:
         raise ParseError("无法读取文件：文件是空的")
     if len(data) > MAX_BYTES:
         raise ParseError("无法读取文件：文件太大")
     try:
+        kind = table_kind(data, filename)
+        if kind is not None:
+            return parse_table_bytes(data, filename, kind, known_agencies)
+        if sniff_kind(data, filename) == "docx":
+            table = parse_docx_table(data, filename, known_agencies)
+            if table is not None:
+                return table
         text, encoding = bytes_to_text(data, filename)
     except ParseError:
         raise
     except Exception as exc:  # a reader library failing on a damaged file is still "cannot read"
+        logger.warning("reading %s failed", filename, exc_info=True)
         raise ParseError("无法读取文件：文件已损坏或格式不受支持") from exc
     return _parse(text, known_agencies, encoding)
 

@@ -18,7 +18,7 @@ from .model import ParseError
 TEXT_SUFFIXES = {".txt", ".text", ".md", ".csv"}
 HTML_SUFFIXES = {".html", ".htm", ".shtml", ".xhtml", ".jsp", ".asp", ".aspx", ".php"}
 DOCX_SUFFIXES = {".docx"}
-UNSUPPORTED_SUFFIXES = {".doc", ".pdf", ".wps", ".xls", ".xlsx", ".ppt", ".pptx", ".rtf", ".odt"}
+UNSUPPORTED_SUFFIXES = {".doc", ".pdf", ".wps", ".ppt", ".pptx", ".rtf", ".odt"}  # spreadsheets: tables.py
 
 # Full-width ASCII (！ … ～) and the ideographic space become their half-width forms, so that
 # "（A负责；持续推进）" and "(A负责;持续推进)" parse the same way. 〔〕《》“”、。 are kept: they carry meaning.

@@ -17,7 +17,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="计划文件:.txt / .html / .docx")
+        parser.add_argument("file", help="计划文件:.txt / .html / .docx,或任务分工表 .xlsx / .xls / .csv")
         parser.add_argument("--jurisdiction", help="行政区划,如 东丽区(默认取自文件)")
         which = parser.add_mutually_exclusive_group()
         which.add_argument("--revision-of", type=int, metavar="ID", help="作为该编号计划的修订导入")

@@ -12,7 +12,7 @@ class Command(BaseCommand):
     help = "解析计划文件并输出措施、责任单位、时限和指标(--json 输出约定格式)。"
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="计划文件:.txt / .html / .docx")
+        parser.add_argument("file", help="计划文件:.txt / .html / .docx,或任务分工表 .xlsx / .xls / .csv")
         parser.add_argument("--json", action="store_true", help="输出 JSON(UTF-8)")
 
     def handle(self, *args, file: str, json: bool = False, **options):

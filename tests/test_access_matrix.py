@@ -91,6 +91,7 @@ LEADER_WRITES = {
     "admin/password_change/",
     "profile/",
     "profile/display/",
+    "inbox/read/",
     "reports/calendar/plan/<int:plan_id>/",
 }
 
@@ -316,10 +317,14 @@ TABLE: dict[str, Rule] = {
     "updates/<int:pk>/correct/": R(
         "LADDDAA", "LWDDDWW", "update", data={"text": "更正后的报送", "percent": "20", "reason": "笔误"}
     ),
-    "attachments/<int:pk>/": R("LADDAAA", "LADDAAA", "attachment"),
+    # the lead agency reads its support agencies' reports and attachments on the shared measure
+    "attachments/<int:pk>/": R("LADAAAA", "LADAAAA", "attachment"),
     "indicators/": R("LAAAAAA", "LAAAAAA", data={"indicator": "", "year": "2024", "value": "1"}),
     "dashboard/": R("LDDDAAA", "LDDDAAA"),
     "review/": R("LDDDAAA", "LDDDAAA"),
+    "review/bulk/": R("LNNNNNN", "LDDDDAA"),  # without a selection: the page says nothing was chosen
+    "inbox/": R("LAAAAAA", "LAAAAAA"),
+    "inbox/read/": R("LNNNNNN", "LWWWWWW"),  # marks the user's own messages read
     "profile/": R("LAAAAAA", "LWWWWWW"),
     "reminders/preview/": R("LDDDAAA", "LDDDDWW"),
     "reminders/urge/": R("NNNNNNN", "LDDDDWW", data={"scope": "overdue"}),
@@ -356,9 +361,10 @@ TABLE: dict[str, Rule] = {
     "admin/(?P<url>.*)$": R("LDDDDDD", "LDDDDDD", path="admin/no-such-page/"),
     # Admin extras: plan upload, Excel import/export, merge
     "admin/tasks/plan/import/": R("LDDDDAA", "LDDDDAA"),
+    "admin/tasks/plan/import/template/": R("LDDDDAA", "LDDDDAA"),
     "admin/tasks/plan/import/<int:draft_id>/": R("LDDDDAD", "LDDDDWD", "draft"),  # the uploader's draft
-    "admin/tasks/measure/import/": R("LDDDDAA", "LDDDDAA"),
-    "admin/tasks/measure/process_import/": R("LDDDNNN", "LDDDDAA"),
+    # the old 分工表 import address points to the plan import (which refuses the leader)
+    "admin/tasks/measure/import/": R("LDDDAAA", "LDDDAAA"),
     "admin/tasks/measure/export/": R("LDDDAAA", "LDDDAAA"),
     "admin/tasks/task/export/": R("LDDDAAA", "LDDDAAA"),
     "admin/agencies/agency/import/": R("LDDDDAA", "LDDDDAA"),

@@ -13,8 +13,10 @@ from __future__ import annotations
 import importlib
 import math
 import multiprocessing
+import multiprocessing.util
 import resource
 import signal
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
@@ -51,9 +53,29 @@ _context = None
 def _get_context():
     global _context
     if _context is None:
+        _short_process_tempdir()
         _context = multiprocessing.get_context("forkserver")
         _context.set_forkserver_preload(PRELOAD)
     return _context
+
+
+# A Unix socket path is limited to about 108 bytes.
+_SOCKET_DIR_LIMIT = 60
+
+
+def _short_process_tempdir() -> None:
+    """The forkserver listens on a Unix socket in multiprocessing's per-process temp dir, created once under
+    ``tempfile``'s directory. Under a long TMPDIR (a deep test or container path) the socket path would be too
+    long and every later parse would fail: create that directory under /tmp instead."""
+    if len(tempfile.gettempdir()) <= _SOCKET_DIR_LIMIT:
+        multiprocessing.util.get_temp_dir()
+        return
+    previous = tempfile.tempdir
+    tempfile.tempdir = "/tmp"
+    try:
+        multiprocessing.util.get_temp_dir()  # created now and kept for the process's life
+    finally:
+        tempfile.tempdir = previous
 
 
 def _child(

@@ -47,6 +47,7 @@ SAMPLE_KWARGS: dict[str, Callable[[World, object], dict]] = {
     "workspace:reassign": lambda w, u: {"pk": w.overdue.pk},
     "workspace:decide_extension": lambda w, u: {"pk": w.extension.pk},
     "workspace:attachment": lambda w, u: {"pk": w.attachment.pk},
+    "workspace:correct_update": lambda w, u: {"pk": w.attachment.update_id},
     "reports:calendar_feed": lambda w, u: {"token": "not-a-token"},
     "reports:liaison_calendar": lambda w, u: {"liaison_id": w.overdue.agency.liaisons.get().pk},
     "reports:plan_calendar": lambda w, u: {"plan_id": w.overdue.measure.plan_id},

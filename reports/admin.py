@@ -71,6 +71,7 @@ class ScoreWeightsAdmin(PolicyAdminMixin, admin.ModelAdmin):
 @admin.register(IssuedDocument)
 class IssuedDocumentAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = ["doc_number", "kind", "agency", "plan", "period", "issued_on", "reply_by", "issued_by"]
+    list_select_related = ["agency", "plan", "issued_by"]
     list_filter = ["kind", "year"]
     search_fields = ["agency__name", "plan__title"]
     fields = [

@@ -295,7 +295,7 @@ def bulletin_content(*, plan: Plan | None, period: Period, scores, today: dateti
     overdue = list(
         tasks.overdue(as_of)
         .select_related("agency", "measure")
-        .order_by("due_date", "measure__position", "agency__name")
+        .order_by("attention_date", "measure__position", "agency__name")
     )
     agencies = tasks.values("agency_id").distinct().count()
     ranking = [score.as_dict() for score in scores]
@@ -377,8 +377,9 @@ def _overdue_rows(tasks: list[Task], as_of: datetime.date) -> list[dict]:
                 "number": task.measure.number,
                 "text": task.measure.text,
                 "agencies": [],
-                "due": task.due_date.isoformat(),
-                "days": (as_of - task.due_date).days,
+                # the date missed: the due date, or the periodic report owed (one definition of overdue)
+                "due": task.attention_date.isoformat(),
+                "days": (as_of - task.attention_date).days,
             },
         )
         row["agencies"].append(task.agency.name)

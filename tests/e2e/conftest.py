@@ -153,6 +153,9 @@ def world(plan, measure, finance, science, alice, bob, lead, leader) -> World:
     """Real time, as the browser's cookies expire by the wall clock."""
     today = timezone.localdate()
     section = measure.section
+    # The plan's period (2020–2021) is over: the lead bureau keeps periodic reports due for another year.
+    plan.reports_until = today + datetime.timedelta(days=365)
+    plan.save()
 
     def task(number: str, text: str, agency, **fields) -> Task:
         item = Measure.objects.create(

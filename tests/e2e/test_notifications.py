@@ -61,8 +61,8 @@ def test_extension_requested_refused_and_told(browser, site, smtp, alice, lead, 
     liaison.wait_for_selector("h1:has-text('我的任务')")
     liaison.goto(f"{site.url}/tasks/{task.pk}/")
     liaison.click("summary:has-text('申请延期')")
-    liaison.fill("input[name=requested_due_date]", wanted.isoformat())
-    liaison.fill("textarea[name=reason]", REASON)
+    liaison.fill("input[name=extension-requested_due_date]", wanted.isoformat())
+    liaison.fill("textarea[name=extension-reason]", REASON)
     liaison.click("button:has-text('提交延期申请')")
     liaison.wait_for_selector("text=延期申请已提交,等待督办人员审核。")
 

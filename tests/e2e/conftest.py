@@ -17,6 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from tasks.models import Attachment, ExtensionRequest, Indicator, Measure, Task
+from tests.reminders.conftest import SmtpServer, free_port
 from workspace import services
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -224,3 +225,22 @@ def world(plan, measure, finance, science, alice, bob, lead, leader) -> World:
         attachment=update.attachments.get(),
         indicator=indicator,
     )
+
+
+@pytest.fixture
+def smtp():
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def site(settings, live_server, smtp):
+    """Links in pages, feeds and emails point at the live server; email goes to the SMTP server."""
+    settings.SITE_URL = live_server.url
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", smtp.port, 5
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    return live_server

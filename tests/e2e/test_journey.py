@@ -25,7 +25,6 @@ from tasks.models import ProgressUpdate, Task
 from tasks.services.importing import import_file
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in, screenshot
-from tests.reminders.conftest import SmtpServer, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -50,25 +49,6 @@ def zhangli(make_user, finance_bureau):
     user = make_user("zhangli", email="zhangli@example.com", first_name="丽", last_name="张")
     Liaison.objects.create(user=user, agency=finance_bureau, email=LIAISON_EMAIL)
     return user
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def site(settings, live_server, smtp):
-    """Links in pages, feeds and emails point at the live server; email goes to the SMTP server."""
-    settings.SITE_URL = live_server.url
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", smtp.port, 5
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    return live_server
 
 
 def test_liaison_and_lead_bureau_journey(

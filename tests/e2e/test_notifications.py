@@ -13,30 +13,11 @@ from reminders.services import deliver_now
 from tasks.models import ExtensionRequest
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import log_in, screenshot
-from tests.reminders.conftest import SmtpServer, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 REASON = "需等待市级评议办法出台后衔接。"
 REFUSAL = "市级办法已印发,请按原定时限完成。"
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def site(settings, live_server, smtp):
-    settings.SITE_URL = live_server.url
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", smtp.port, 5
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    return live_server
 
 
 @pytest.fixture

@@ -18,6 +18,9 @@ class Holiday(models.Model):
     class Source(models.TextChoices):
         PACKAGE = "package", _("chinesecalendar 数据包")
         MANUAL = "manual", _("手工录入")
+        # Statutory holidays computed for a year without a published 放假安排 (workdays.py); loading the
+        # official arrangement replaces them.
+        PRESUMED = "presumed", _("推定(法定节日)")
 
     date = models.DateField(_("日期"), unique=True)
     is_working_day = models.BooleanField(
@@ -64,6 +67,9 @@ class ReminderLog(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("邮件")
         INBOX = "inbox", _("站内消息")
+        WECOM = "wecom", _("企业微信群机器人")
+        DINGTALK = "dingtalk", _("钉钉群机器人")
+        SMS = "sms", _("短信")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("待发送")
@@ -73,6 +79,8 @@ class ReminderLog(models.Model):
         SKIPPED = "skipped", _("未发送")
         HELD = "held", _("待每日汇总")  # a notification whose recipient chose the daily digest
         DIGESTED = "digested", _("已随每日汇总发送")
+        GAVE_UP = "gave_up", _("已放弃")  # retried within the retry window without success
+        SUPERSEDED = "superseded", _("已由次日汇总取代")  # a failed digest whose tasks the next one carries
 
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     recipient = models.CharField(_("收件人"), max_length=254, blank=True)

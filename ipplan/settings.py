@@ -245,6 +245,27 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
+# Reminder delivery (reminders/services/outbox.py; README "Reminders: what is promised").
+# A row left "sending" longer than the lease (a worker killed mid-send) is taken again by the recovery job
+# (beat, every 3 minutes). Keep it well above EMAIL_TIMEOUT, or a slow but live send is doubled.
+REMINDER_SENDING_LEASE_SECONDS = envint("REMINDER_SENDING_LEASE_SECONDS", "300")
+# A failed send is retried after REMINDER_RETRY_BACKOFF_SECONDS, doubling up to ..._MAX_SECONDS, for
+# REMINDER_RETRY_WINDOW_DAYS after the row was made; then it ends 已放弃 (gave_up) with the reason.
+REMINDER_RETRY_BACKOFF_SECONDS = envint("REMINDER_RETRY_BACKOFF_SECONDS", "60")
+REMINDER_RETRY_BACKOFF_MAX_SECONDS = envint("REMINDER_RETRY_BACKOFF_MAX_SECONDS", "3600")
+REMINDER_RETRY_WINDOW_DAYS = envint("REMINDER_RETRY_WINDOW_DAYS", "7")
+# Redis hands a job back to another worker when it stays unacknowledged longer than the visibility timeout,
+# and a job waiting for its retry countdown counts as unacknowledged. So the visibility timeout must stay
+# above the longest countdown (the backoff maximum and the lease), or Celery redelivers the waiting jobs in
+# a loop; the system check reminders.E001 refuses to start otherwise. A job lost with its worker is found
+# by the recovery job after the lease, not by this timeout.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", "7200"),
+}
+# The web process (催办, resend) queues with a short connect timeout and no retries, then falls back to
+# sending in-process: reminders/services/outbox.dispatch_with_celery.
+REMINDER_BROKER_CONNECT_TIMEOUT = 1.5
+
 CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}

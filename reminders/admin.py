@@ -7,8 +7,15 @@ from django.utils.translation import gettext_lazy as _
 from agencies.admin_policy import PolicyAdminMixin
 from agencies.roles import can_write
 
+from .feedback import add_messages, report_messages, resend_messages, urge_messages
 from .models import Holiday, ReminderLog, ReminderLogTask
-from .services import dispatch_with_celery, send_urge
+from .services import (
+    IN_PROCESS_BUDGET_SECONDS,
+    dispatch_with_celery,
+    message_id,
+    prepare_resend,
+    send_urge,
+)
 
 
 @admin.register(Holiday)
@@ -51,12 +58,13 @@ class ReminderLogAdmin(PolicyAdminMixin, admin.ModelAdmin):
         "task_count",
         "attempts",
         "sent_at",
+        "next_attempt_at",
     ]
     list_filter = ["status", "kind", "day", ("agencies", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["recipient", "subject", "agencies__name", "tasks__measure__text"]
     date_hierarchy = "day"
     inlines = [ReminderLogTaskInline]
-    actions = ["resend_unsent"]
+    actions = ["resend_unsent", "resend_including_sent"]
     fields = [
         "kind",
         "recipient",
@@ -71,7 +79,9 @@ class ReminderLogAdmin(PolicyAdminMixin, admin.ModelAdmin):
         "error",
         "created_at",
         "claimed_at",
+        "next_attempt_at",
         "sent_at",
+        "message_id",
         "subject",
         "body_text",
     ]
@@ -89,6 +99,10 @@ class ReminderLogAdmin(PolicyAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @admin.display(description="Message-ID")
+    def message_id(self, log: ReminderLog) -> str:
+        return message_id(log) if log.channel == ReminderLog.Channel.EMAIL else "—"
+
     @admin.display(description=_("收件人"), ordering="recipient")
     def recipient_display(self, log: ReminderLog) -> str:
         return log.recipient or "—"
@@ -100,11 +114,33 @@ class ReminderLogAdmin(PolicyAdminMixin, admin.ModelAdmin):
     def has_resend_permission(self, request) -> bool:
         return can_write(request.user)
 
-    @admin.action(description=_("重新发送所选的发送失败/待发送邮件"), permissions=["resend"])
+    @admin.action(
+        description=_("重新发送所选中未发出的记录(失败、待发送、中断、已放弃、已取代)"),
+        permissions=["resend"],
+    )
     def resend_unsent(self, request, queryset):
-        ids = list(queryset.deliverable().values_list("pk", flat=True))
-        dispatch_with_celery(ids)
-        self.message_user(request, _("已重新提交 %(n)d 封邮件。") % {"n": len(ids)}, messages.SUCCESS)
+        self._resend(request, queryset, include_sent=False)
+
+    @admin.action(description=_("再次发送所选记录(包括已发送的)"), permissions=["resend"])
+    def resend_including_sent(self, request, queryset):
+        self._resend(request, queryset, include_sent=True)
+
+    def _resend(self, request, queryset, *, include_sent: bool) -> None:
+        again = prepare_resend(queryset, include_sent=include_sent)
+        sent_before = (
+            ReminderLog.objects.filter(pk__in=again.ids, sent_at__isnull=False).count() if include_sent else 0
+        )
+        if again.ids:
+            report = dispatch_with_celery(again.ids, budget=IN_PROCESS_BUDGET_SECONDS)
+            pairs = report_messages(report, len(again.ids))
+            if sent_before:
+                pairs.insert(
+                    0,
+                    (messages.WARNING, _("其中 %(n)d 封此前已发送过,按要求再次发送。") % {"n": sent_before}),
+                )
+        else:
+            pairs = [(messages.INFO, _("所选记录没有需要重新发送的。"))]
+        add_messages(request, pairs + resend_messages(again))
 
 
 class TaskReminderInline(PolicyAdminMixin, admin.TabularInline):
@@ -152,21 +188,4 @@ class TaskReminderInline(PolicyAdminMixin, admin.TabularInline):
 def urge_tasks(modeladmin, request, queryset):
     """TaskAdmin action (tasks/admin.py lists it)."""
     result = send_urge(queryset, request.user)
-    if result.recipients and result.dispatched:
-        modeladmin.message_user(
-            request,
-            _("已向 %(n)d 位联络员发送催办邮件:%(who)s")
-            % {"n": len(result.dispatched), "who": "、".join(result.recipients)},
-            messages.SUCCESS,
-        )
-    elif result.recipients:
-        modeladmin.message_user(request, _("今天已对这些任务催办过,未重复发送。"), messages.WARNING)
-    for email in result.skipped:
-        modeladmin.message_user(
-            request,
-            _("%(agency)s:%(reason)s,未发送。")
-            % {"agency": "、".join(email.agency_names), "reason": email.skip_reason},
-            messages.WARNING,
-        )
-    if not result.emails:
-        modeladmin.message_user(request, _("所选任务均已办结,无需催办。"), messages.WARNING)
+    add_messages(request, urge_messages(result, queryset.count()))

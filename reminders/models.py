@@ -48,7 +48,9 @@ class ReminderLogQuerySet(models.QuerySet):
 class ReminderLog(models.Model):
     """One message on one channel: the outbox row and its log. Its key — (recipient, kind, period) for
     email, (user, kind, period) for the inbox, where ``period`` names the day, week or event — is claimed in
-    the database before anything is sent, so re-running or racing sweeps and events never send twice."""
+    the database before anything is sent, so re-running or racing sweeps and events never make a second row
+    nor start a second send. Delivery is at least once (services/outbox.py): a crash between the server's
+    acceptance and the row's "sent" resends it, with the same Message-ID."""
 
     class Kind(models.TextChoices):
         DIGEST = "digest", _("到期提醒汇总")
@@ -124,6 +126,15 @@ class ReminderLog(models.Model):
     error = models.TextField(_("错误信息"), blank=True)
     created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
     claimed_at = models.DateTimeField(_("最近发送开始"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(
+        _("下次重试"),
+        null=True,
+        blank=True,
+        help_text=_("发送失败后按退避间隔重试;超过重试期限仍未发出则标记为已放弃。"),
+    )
+    batch = models.CharField(
+        _("生成批次"), max_length=32, blank=True, editable=False, help_text=_("生成这条记录的那次运行。")
+    )
     sent_at = models.DateTimeField(_("发送时间"), null=True, blank=True)
 
     objects = ReminderLogQuerySet.as_manager()
@@ -149,6 +160,8 @@ class ReminderLog(models.Model):
             models.Index(fields=["day", "status"], name="reminder_day_status"),
             # The navigation's unread count and the 消息 page.
             models.Index(fields=["user", "channel", "read_at"], name="inbox_user_unread"),
+            # The recovery job looks for unsent rows whose retry is due.
+            models.Index(fields=["status", "next_attempt_at"], name="reminder_retry_due"),
         ]
 
     def __str__(self) -> str:

@@ -15,6 +15,7 @@ from agencies.roles import is_lead_bureau, sees_all_tasks
 from tasks.models import Task
 
 from . import services
+from .feedback import add_messages, report_messages, urge_messages
 from .forms import PreviewForm
 from .models import ReminderLog
 from .selectors import missing_holiday_years
@@ -61,14 +62,16 @@ def preview(request: HttpRequest) -> HttpResponse:
 def _send_today(request: HttpRequest, today) -> HttpResponse:
     if not is_lead_bureau(request.user):
         raise PermissionDenied
-    result = services.run_sweep(today)
+    reports = []
+    result = services.run_sweep(
+        today, dispatch=lambda ids: reports.append(services.dispatch_with_celery(ids, budget=2.0))
+    )
+    if result.dispatched:
+        add_messages(request, report_messages(reports[0] if reports else None, len(result.dispatched)))
     if not result.is_working_day:
         messages.warning(request, _("今天不是工作日,未发送提醒邮件。"))
-    else:
-        messages.success(
-            request,
-            _("已提交 %(n)d 封提醒邮件;已发送过的不会重复发送。") % {"n": len(result.dispatched)},
-        )
+    elif not result.dispatched:
+        messages.info(request, _("今天的提醒邮件均已发送或正在发送,没有新的需要发送。"))
     return redirect(f"{reverse('reminders:preview')}?date={today.isoformat()}")
 
 
@@ -92,11 +95,7 @@ def urge(request: HttpRequest) -> HttpResponse:
         messages.info(request, _("没有需要催办的任务。"))
     else:
         result = services.send_urge(tasks, request.user)
-        messages.success(
-            request,
-            _("已就 %(tasks)d 项任务发出 %(n)d 封催办邮件;今天已发过的不会重复发送。")
-            % {"tasks": len(tasks), "n": len(result.dispatched)},
-        )
+        add_messages(request, urge_messages(result, len(tasks)))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("workspace:dashboard")

@@ -19,9 +19,13 @@ def task_url(task) -> str:
     return f"{settings.SITE_URL}/tasks/{task.pk}/"
 
 
-def build_message(subject: str, text: str, html: str, to: str | list[str]) -> EmailMultiAlternatives:
+def build_message(
+    subject: str, text: str, html: str, to: str | list[str], *, message_id: str = ""
+) -> EmailMultiAlternatives:
+    """``message_id``: a stable id (a ledger row's), so a resend carries the same Message-ID."""
     recipients = [to] if isinstance(to, str) else list(to)
-    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients)
+    headers = {"Message-ID": message_id} if message_id else None
+    message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, recipients, headers=headers)
     if html:
         message.attach_alternative(html, "text/html")
     return message

@@ -1,5 +1,6 @@
 """Reminders and notifications: who gets what (compute), how it reads (render), claiming it in the outbox
-and sending it exactly once (outbox), and the ways it reaches people (channels). This module holds the entry
+(one row per message, never two) and sending it at least once, with retries and recovery (outbox), and the
+ways it reaches people (channels). This module holds the entry
 points the beat, the command and the pages call: the daily sweep and 催办.
 """
 
@@ -11,10 +12,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tasks.models import Task
 
+from ..models import ReminderLog
 from ..workdays import calendar_around
 from . import notices
 from .compute import (
@@ -30,14 +33,29 @@ from .compute import (
     next_sweep_day,
     week_key,
 )
-from .outbox import SENDING_LEASE, Delivery, claim, deliver, deliver_now, dispatch_with_celery
+from .outbox import (
+    IN_PROCESS_BUDGET_SECONDS,
+    Delivery,
+    DispatchReport,
+    Recovery,
+    Resend,
+    claim,
+    deliver,
+    deliver_now,
+    dispatch_with_celery,
+    message_id,
+    prepare_resend,
+    recover,
+    retry_due,
+    sending_lease,
+)
 from .render import groups_text_html, lines_html, lines_text, render, wording
 
 __all__ = [
     "MAX_LINES_PER_AGENCY",
-    "SENDING_LEASE",
     "SWEEP_HOUR",
     "Delivery",
+    "DispatchReport",
     "Email",
     "SweepResult",
     "TaskLine",
@@ -53,10 +71,16 @@ __all__ = [
     "groups_text_html",
     "lines_html",
     "lines_text",
+    "message_id",
     "next_sweep_day",
     "notices",
+    "prepare_resend",
+    "recover",
+    "Recovery",
     "render",
+    "Resend",
     "run_sweep",
+    "sending_lease",
     "send_urge",
     "timezone",
     "week_key",
@@ -66,15 +90,22 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+def __getattr__(name: str):
+    if name == "SENDING_LEASE":  # the setting, read when asked (tests shorten it)
+        return sending_lease()
+    raise AttributeError(name)
+
+
 def run_sweep(
     day: datetime.date | None = None,
     *,
-    dispatch: Callable[[list[int]], None] | None = dispatch_with_celery,
+    dispatch: Callable[[list[int]], object] | None = dispatch_with_celery,
     dry_run: bool = False,
 ) -> SweepResult:
-    """The daily sweep: on a working day, claim every reminder email of ``day`` and dispatch the unsent ones
-    after commit (``dispatch=None``: the caller sends ``result.dispatched`` itself).
-    Safe to run again or concurrently: nothing is sent twice, and rows left unsent are dispatched again."""
+    """The daily sweep: on a working day, claim every reminder email of ``day`` and dispatch after commit
+    the rows this run made and the unsent rows whose retry is due (``dispatch=None``: the caller sends
+    ``result.dispatched`` itself). Safe to run again or concurrently: no row is made twice, and a row made
+    by an overlapping run is left to that run (its counts are its own)."""
     day = day or timezone.localdate()
     calendar = calendar_around(day)
     if not calendar.is_working_day(day):
@@ -85,8 +116,11 @@ def run_sweep(
     if dry_run:
         annotate_existing(emails)
         return result
+    now = timezone.now()
     with transaction.atomic():
-        result.dispatched = claim(emails) + notices.claim_notice_digests(day)
+        claimed = claim(emails, now=now)
+        result.created = claimed.created
+        result.dispatched = list(claimed) + _unclaimed(notices.claim_notice_digests(day), now)
         ids = list(result.dispatched)
         if dispatch is not None:
             transaction.on_commit(lambda: dispatch(ids), robust=True)
@@ -94,10 +128,22 @@ def run_sweep(
     return result
 
 
+def _unclaimed(log_ids: list[int], now: datetime.datetime) -> list[int]:
+    """Of these rows, those no other run has queued (or whose retry is due), marked as queued by this run."""
+    rows = ReminderLog.objects.filter(pk__in=log_ids).filter(Q(next_attempt_at__isnull=True) | retry_due(now))
+    ids = sorted(rows.values_list("pk", flat=True))
+    ReminderLog.objects.filter(pk__in=ids).exclude(status=ReminderLog.Status.SENDING).update(
+        next_attempt_at=now + sending_lease()
+    )
+    return ids
+
+
 @dataclass
 class UrgeResult:
     emails: list[Email]
     dispatched: list[int]
+    report: DispatchReport | None = None  # None: sending starts when the caller's transaction commits
+    again: Resend | None = None  # this 催办's rows from earlier the same day, by state
 
     @property
     def recipients(self) -> list[str]:
@@ -112,12 +158,41 @@ def send_urge(
     tasks: Iterable[Task] | Iterable[int],
     by_user,
     *,
-    dispatch: Callable[[list[int]], None] = dispatch_with_celery,
+    dispatch: Callable[..., DispatchReport] = dispatch_with_celery,
+    resend: bool = True,
 ) -> UrgeResult:
-    """催办 now: email the liaisons of the selected tasks' agencies (done tasks are left out), log it all."""
+    """催办 now: email the liaisons of the selected tasks' agencies (done tasks are left out), log it all.
+
+    The same 催办 again the same day makes no new row; its rows that did not go out (pending, failed, a
+    stale sending, gave_up) are sent again, a send in progress is left alone. Outside a transaction the
+    rows are dispatched at once and ``report`` says what happened (queued, sent in-process because the
+    broker was unreachable, failed, left for the recovery job); inside one, after it commits."""
     emails = compute_urge(tasks, by_user, timezone.localdate())
     with transaction.atomic():
-        dispatched = claim(emails)
+        dispatched = list(claim(emails))
+        again = None
+        if resend:
+            keys = [email.key for email in emails if not email.skip_reason]
+            again = prepare_resend(_rows_with_keys(keys).exclude(pk__in=dispatched))
+            dispatched = sorted({*dispatched, *again.ids})
         notices.on_urged(emails, actor=by_user)
-        transaction.on_commit(lambda: dispatch(dispatched), robust=True)
-    return UrgeResult(emails=emails, dispatched=dispatched)
+    result = UrgeResult(emails=emails, dispatched=dispatched, again=again)
+
+    def run():
+        result.report = dispatch(dispatched, budget=IN_PROCESS_BUDGET_SECONDS)
+
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(run, robust=True)
+    else:
+        run()
+    return result
+
+
+def _rows_with_keys(keys: list[tuple[str, str, str]]):
+    rows = ReminderLog.objects.none()
+    if keys:
+        recipients, kinds, periods = zip(*keys, strict=True)
+        rows = ReminderLog.objects.filter(
+            channel=ReminderLog.Channel.EMAIL, recipient__in=recipients, kind__in=kinds, period__in=periods
+        )
+    return rows

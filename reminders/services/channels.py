@@ -1,5 +1,6 @@
 """The ways an outbox row reaches a person. Each row names its channel; ``deliver`` (outbox.py) calls
-``send`` once it has claimed the row, so a channel never sees the same row twice.
+``send`` once it has claimed the row; any exception counts as a failed attempt and is retried with backoff.
+Delivery is at least once: a row may be sent again after a crash, with the same Message-ID.
 
 - email: the rendered subject, text and HTML, through Django's mail backend (SMTP or files).
 - inbox: the in-app 消息 list reads the rows themselves, so being claimed is being delivered.
@@ -19,7 +20,9 @@ Channel = ReminderLog.Channel
 
 
 def send_email(log: ReminderLog) -> None:
-    build_message(log.subject, log.body_text, log.body_html, log.recipient).send()
+    from .outbox import message_id
+
+    build_message(log.subject, log.body_text, log.body_html, log.recipient, message_id=message_id(log)).send()
 
 
 def show_in_inbox(log: ReminderLog) -> None:

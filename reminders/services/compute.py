@@ -195,7 +195,8 @@ class SweepResult:
     day: datetime.date
     is_working_day: bool
     emails: list[Email] = field(default_factory=list)
-    dispatched: list[int] = field(default_factory=list)
+    dispatched: list[int] = field(default_factory=list)  # rows THIS run handed to sending
+    created: int = 0  # rows THIS run inserted (a concurrent or earlier run's rows are not counted)
 
     def as_dict(self) -> dict:
         return {
@@ -203,6 +204,7 @@ class SweepResult:
             "is_working_day": self.is_working_day,
             "emails": len(self.emails),
             "skipped": sum(1 for email in self.emails if email.skip_reason),
+            "created": self.created,
             "dispatched": len(self.dispatched),
         }
 

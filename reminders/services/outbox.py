@@ -1,21 +1,39 @@
 """The outbox: one ``ReminderLog`` row per message and channel, claimed before anything is sent.
 
-Exactly once, step by step:
+Delivery is at least once, and never twice on purpose:
 1. ``claim`` renders the emails and inserts one row per email with its unique key (recipient, kind, period),
-   ignoring rows that exist: a second or concurrent sweep inserts nothing new.
-2. After commit, every row still pending or failed is dispatched to ``deliver``, which takes it by
-   compare-and-set (pending/failed → sending), hands it to its channel (channels.py) and marks it sent. Only
-   one sender wins a row; an error marks it failed and the Celery job retries with backoff; a row left
-   "sending" by a killed worker is taken again once its lease has run out.
+   ignoring rows that exist: a re-run or concurrent sweep never creates a second row. Each run stamps the
+   rows it inserts with its own ``batch`` and hands to sending only those and rows whose retry is due, so
+   two overlapping runs do not both queue (or count) the same row.
+2. ``deliver`` takes a row by compare-and-set (pending/failed, or sending past its lease → sending), hands
+   it to its channel (channels.py) and marks it sent. Only one sender holds a row at a time.
+3. Any exception from the channel marks the row failed with ``next_attempt_at`` (backoff doubling from
+   ``REMINDER_RETRY_BACKOFF_SECONDS`` up to ``..._MAX_SECONDS``); the Celery job retries at that time.
+4. ``recover`` (beat, every 3 minutes) picks up what no job will: a row left "sending" by a dead worker
+   once its lease (``REMINDER_SENDING_LEASE_SECONDS``) has run out, a row whose job was lost, rows of
+   earlier days. A digest that was never sent is superseded (已由次日汇总取代) when a newer digest for the
+   same recipient exists — it lists the tasks still open; every other kind is retried itself. A row still
+   unsent ``REMINDER_RETRY_WINDOW_DAYS`` after it was made ends 已放弃 (gave_up), the reason in ``error``.
+
+Why at least once: an SMTP server (or a webhook) cannot be asked whether it already took a message. If the
+process dies after the server accepted it but before the row says sent, the row is sent again once the lease
+runs out. Every row has a stable Message-ID (``message_id``), so the copy carries the same id and mail
+clients and archives can fold it.
 """
 
 from __future__ import annotations
 
 import datetime
 import logging
-from dataclasses import dataclass
+import time
+import uuid
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
-from django.db.models import F, Q
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from ..models import ReminderLog, ReminderLogTask
@@ -28,16 +46,68 @@ logger = logging.getLogger(__name__)
 Kind = ReminderLog.Kind
 Status = ReminderLog.Status
 
-# A row left "sending" longer than this (a worker killed mid-send) may be taken again. Well above the SMTP
-# timeout, so a slow but live send is never doubled.
-SENDING_LEASE = datetime.timedelta(minutes=5)
+# Rows that should still be sent (a fresh "sending" is somebody's send in progress).
+UNSENT = [Status.PENDING, Status.FAILED, Status.SENDING]
+# What the 催办 page and the admin may spend sending in-process when the broker is unreachable.
+IN_PROCESS_BUDGET_SECONDS = 2.0
 
 
-def claim(emails: list[Email]) -> list[int]:
+def sending_lease() -> datetime.timedelta:
+    return datetime.timedelta(seconds=settings.REMINDER_SENDING_LEASE_SECONDS)
+
+
+def retry_window() -> datetime.timedelta:
+    return datetime.timedelta(days=settings.REMINDER_RETRY_WINDOW_DAYS)
+
+
+def backoff(attempts: int) -> datetime.timedelta:
+    """The wait after the ``attempts``-th failed attempt: base, 2×base, 4×base … capped."""
+    base, cap = settings.REMINDER_RETRY_BACKOFF_SECONDS, settings.REMINDER_RETRY_BACKOFF_MAX_SECONDS
+    return datetime.timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
+
+
+def __getattr__(name: str):
+    if name == "SENDING_LEASE":  # the setting, read when asked (tests shorten it)
+        return sending_lease()
+    raise AttributeError(name)
+
+
+def message_id(log: ReminderLog) -> str:
+    """The row's Message-ID, the same for every attempt, on the site's own domain."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<reminder-{log.pk}.{log.kind}@{domain}>"
+
+
+def stale_sending(now: datetime.datetime) -> Q:
+    """A "sending" row whose sender died (or hangs) past its lease."""
+    return Q(status=Status.SENDING, claimed_at__lt=now - sending_lease())
+
+
+def retry_due(now: datetime.datetime) -> Q:
+    """Unsent rows that no job is about to take: pending or failed whose next attempt is due (a pending row
+    without one is due a lease after it was made), and "sending" past its lease."""
+    waiting = Q(status__in=[Status.PENDING, Status.FAILED]) & (
+        Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True, created_at__lt=now - sending_lease())
+    )
+    return waiting | stale_sending(now)
+
+
+class Claimed(list):
+    """The ids a claim hands to sending; ``created`` counts the rows this run inserted."""
+
+    created: int = 0
+
+
+def claim(emails: list[Email], *, now: datetime.datetime | None = None) -> Claimed:
     """Insert one outbox row per email, keeping rows that exist (their key was claimed before). Returns the
-    ids of this batch's rows that still need sending. Call inside a transaction."""
+    ids of this batch's rows to send now: the rows this run inserted, and rows of the same keys whose retry
+    is due. A digest claimed here supersedes the recipient's earlier digests that never went out. Call
+    inside a transaction."""
     if not emails:
-        return []
+        return Claimed()
+    now = now or timezone.now()
+    batch = uuid.uuid4().hex
+    expected_by = now + sending_lease()  # queued now; the recovery job looks again if nobody took it
     rendered: dict[tuple, tuple[str, str, str]] = {}
     new_rows = []
     for email in emails:
@@ -64,21 +134,25 @@ def claim(emails: list[Email]) -> list[int]:
                 subject=subject[:300],
                 body_text=text,
                 body_html=html,
+                batch=batch,
+                next_attempt_at=None if email.skip_reason else expected_by,
             )
         )
     ReminderLog.objects.bulk_create(new_rows, batch_size=500, ignore_conflicts=True)
 
     by_key = {email.key: email for email in emails}
-    stale_before = timezone.now() - SENDING_LEASE
+    lease_start = now - sending_lease()
     rows = _rows_for(emails)
-    links, agency_links, pending = [], [], []
+    links, agency_links, pending = [], [], Claimed()
     for row in rows:
         email = by_key.get((row["recipient"], row["kind"], row["period"]))
         if email is None:
             continue
-        if row["status"] in (Status.PENDING, Status.FAILED) or (
-            row["status"] == Status.SENDING and row["claimed_at"] < stale_before  # its sender died
-        ):
+        if row["batch"] == batch:
+            if row["status"] == Status.PENDING:
+                pending.append(row["pk"])
+                pending.created += 1
+        elif _is_due(row, now, lease_start):
             pending.append(row["pk"])
         if row["day"] != email.day:
             continue  # this week's weekly digest went out on an earlier day: leave its links alone
@@ -91,7 +165,19 @@ def claim(emails: list[Email]) -> list[int]:
         ]
     ReminderLogTask.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
     ReminderLog.agencies.through.objects.bulk_create(agency_links, batch_size=1000, ignore_conflicts=True)
-    return sorted(pending)
+    _supersede_earlier_digests(emails, now)
+    pending.sort()
+    return pending
+
+
+def _is_due(row: dict, now: datetime.datetime, lease_start: datetime.datetime) -> bool:
+    if row["status"] == Status.SENDING:
+        return row["claimed_at"] is not None and row["claimed_at"] < lease_start
+    if row["status"] not in (Status.PENDING, Status.FAILED):
+        return False
+    if row["next_attempt_at"] is None:
+        return row["created_at"] < lease_start
+    return row["next_attempt_at"] <= now
 
 
 def _rows_for(emails: list[Email]) -> list[dict]:
@@ -101,68 +187,295 @@ def _rows_for(emails: list[Email]) -> list[dict]:
     return list(
         ReminderLog.objects.filter(kind__in=kinds)
         .filter(Q(day__in=days) | Q(period__in=periods))
-        .values("pk", "recipient", "kind", "period", "status", "day", "claimed_at")
+        .values(
+            "pk",
+            "recipient",
+            "kind",
+            "period",
+            "status",
+            "day",
+            "claimed_at",
+            "created_at",
+            "next_attempt_at",
+            "batch",
+        )
     )
 
 
-def dispatch_with_celery(log_ids: list[int]) -> None:
-    from ..jobs import deliver_reminder
-
-    for log_id in log_ids:
-        try:
-            deliver_reminder.delay(log_id)
-        except Exception:  # eager mode raises the send's error here; the row stays failed for the next sweep
-            logger.exception(
-                "reminder %s not sent now; it stays unsent and the next sweep retries it", log_id
+def _supersede_earlier_digests(emails: list[Email], now: datetime.datetime) -> int:
+    """A recipient's new digest lists every task still open: their earlier unsent digests are not retried."""
+    newer: dict[datetime.date, list[str]] = {}
+    for email in emails:
+        if email.kind == Kind.DIGEST and email.recipient and not email.skip_reason:
+            newer.setdefault(email.day, []).append(email.recipient)
+    superseded = 0
+    for day, recipients in newer.items():
+        superseded += (
+            ReminderLog.objects.filter(
+                channel=ReminderLog.Channel.EMAIL, kind=Kind.DIGEST, recipient__in=recipients, day__lt=day
             )
+            .filter(Q(status__in=[Status.PENDING, Status.FAILED]) | stale_sending(now))
+            .update(status=Status.SUPERSEDED, next_attempt_at=None)
+        )
+    return superseded
 
 
-def deliver_now(log_ids: list[int]) -> None:
-    """Send in this process (the management command, no Celery); failures stay logged as failed."""
-    for log_id in log_ids:
-        try:
-            deliver(log_id)
-        except Exception:
-            logger.exception(
-                "reminder %s failed; it stays 'failed' and the next sweep of the day retries it", log_id
-            )
+# Sending -------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Delivery:
-    outcome: str  # sent / done (sent or skipped before) / in_flight / missing
+    outcome: str  # sent / failed / gave_up / done (sent or settled before) / in_flight / missing
     retry_in: float = 0
+    error: str = ""
 
 
-def deliver(log_id: int) -> Delivery:
-    """Send one outbox row if nobody else has: compare-and-set pending/failed → sending, send, mark sent.
+def deliver(log_id: int, *, now: datetime.datetime | None = None) -> Delivery:
+    """Send one outbox row if nobody else holds it: compare-and-set to sending, send, mark sent.
 
-    An SMTP error marks the row failed and is raised again for the caller's retry."""
-    now = timezone.now()
+    Any exception from the channel marks the row failed with its next attempt (or gave_up past the retry
+    window) and is returned, not raised: ``retry_in`` says when to try again."""
+    now = now or timezone.now()
     taken = (
         ReminderLog.objects.filter(pk=log_id)
-        .filter(
-            Q(status__in=[Status.PENDING, Status.FAILED])
-            | Q(status=Status.SENDING, claimed_at__lt=now - SENDING_LEASE)
-        )
-        .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+        .filter(Q(status__in=[Status.PENDING, Status.FAILED]) | stale_sending(now))
+        .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, next_attempt_at=None)
     )
     if not taken:
         row = ReminderLog.objects.filter(pk=log_id).values("status", "claimed_at").first()
         if row is None:
             return Delivery("missing")
         if row["status"] == Status.SENDING:
-            # Someone else is sending, or died doing so: look again when the lease runs out.
-            left = (row["claimed_at"] + SENDING_LEASE - now).total_seconds()
+            # Someone else is sending: look again when their lease runs out.
+            left = (row["claimed_at"] + sending_lease() - now).total_seconds()
             return Delivery("in_flight", retry_in=max(left, 1))
         return Delivery("done")
     log = ReminderLog.objects.get(pk=log_id)
     try:
         channels.send(log)
-    except Exception as error:
-        ReminderLog.objects.filter(pk=log_id, status=Status.SENDING).update(
-            status=Status.FAILED, error=f"{type(error).__name__}: {error}"[:2000]
-        )
-        raise
-    ReminderLog.objects.filter(pk=log_id).update(status=Status.SENT, sent_at=timezone.now(), error="")
+    except Exception as error:  # any failure of a channel is a failed attempt (ChannelError is an OSError)
+        return _failed(log, f"{type(error).__name__}: {error}"[:2000], now)
+    ReminderLog.objects.filter(pk=log_id).update(
+        status=Status.SENT, sent_at=timezone.now(), error="", next_attempt_at=None
+    )
     return Delivery("sent")
+
+
+def _failed(log: ReminderLog, error: str, now: datetime.datetime) -> Delivery:
+    rows = ReminderLog.objects.filter(pk=log.pk, status=Status.SENDING)
+    if log.created_at < now - retry_window():
+        rows.update(status=Status.GAVE_UP, error=_gave_up_reason(log.attempts) + error)
+        logger.warning("reminder %s given up after %s attempts: %s", log.pk, log.attempts, error)
+        return Delivery("gave_up", error=error)
+    wait = backoff(log.attempts)
+    rows.update(status=Status.FAILED, error=error, next_attempt_at=now + wait)
+    logger.warning("reminder %s failed (attempt %s), retry in %s: %s", log.pk, log.attempts, wait, error)
+    return Delivery("failed", retry_in=wait.total_seconds(), error=error)
+
+
+def _gave_up_reason(attempts: int | None = None) -> str:
+    days = settings.REMINDER_RETRY_WINDOW_DAYS
+    if attempts is None:
+        return f"已放弃:{days} 天内未能发出。最后一次错误:"
+    return f"已放弃:{days} 天内尝试 {attempts} 次未能发出。最后一次错误:"
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch did with each row: queued for a worker, or (broker unreachable) sent in-process."""
+
+    queued: list[int] = field(default_factory=list)
+    sent: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)  # failed now; retried with backoff
+    in_flight: list[int] = field(default_factory=list)  # another sender holds it within its lease
+    done: list[int] = field(default_factory=list)  # already sent or settled
+    left: list[int] = field(default_factory=list)  # not tried (time budget spent): the recovery job will
+    broker_error: str = ""
+
+    def add(self, log_id: int, delivery: Delivery) -> None:
+        bucket = {"sent": self.sent, "in_flight": self.in_flight, "failed": self.failed}
+        if delivery.outcome == "gave_up":
+            self.failed.append(log_id)
+        else:
+            bucket.get(delivery.outcome, self.done).append(log_id)
+
+    def as_dict(self) -> dict:
+        return {
+            name: len(getattr(self, name))
+            for name in ["queued", "sent", "failed", "in_flight", "done", "left"]
+        }
+
+
+def dispatch_with_celery(log_ids: list[int], *, budget: float | None = None) -> DispatchReport:
+    """Queue a ``reminders.deliver`` job per row. Without Redis (eager Celery) the rows are sent here. When
+    the broker cannot be reached the rows are sent in this process instead, for at most ``budget`` seconds;
+    rows not tried stay pending for the recovery job. Never waits on a broker more than a second or two."""
+    report = DispatchReport()
+    if not log_ids:
+        return report
+    from celery import current_app
+
+    if current_app.conf.task_always_eager:
+        return deliver_now(log_ids, budget=budget)
+    from ..jobs import deliver_reminder
+
+    try:
+        with _quick_connection(current_app) as connection:
+            for log_id in log_ids:
+                deliver_reminder.apply_async(
+                    (log_id,), connection=connection, retry=False, ignore_result=True
+                )
+                report.queued.append(log_id)
+    except Exception as error:  # kombu's OperationalError, OSError, redis errors: the broker is unreachable
+        rest = log_ids[len(report.queued) :]
+        report.broker_error = f"{type(error).__name__}: {error}"[:300]
+        logger.warning("broker unreachable (%s): sending %d reminder(s) in-process", error, len(rest))
+        in_process = deliver_now(rest, budget=budget)
+        for name in ["sent", "failed", "in_flight", "done", "left"]:
+            getattr(report, name).extend(getattr(in_process, name))
+    return report
+
+
+def _quick_connection(app):
+    """A broker connection that gives up fast: one connect attempt, short socket timeouts."""
+    timeout = settings.REMINDER_BROKER_CONNECT_TIMEOUT
+    options = {
+        **(app.conf.broker_transport_options or {}),
+        "max_retries": 0,
+        "socket_connect_timeout": timeout,
+        "socket_timeout": timeout,
+    }
+    return app.connection_for_write(connect_timeout=timeout, transport_options=options)
+
+
+def deliver_now(log_ids: list[int], *, budget: float | None = None) -> DispatchReport:
+    """Send in this process (the command, eager Celery, the broker-down fallback). Failures are marked failed
+    with their next attempt; past ``budget`` seconds the remaining rows are left for the recovery job."""
+    report = DispatchReport()
+    deadline = None if budget is None else time.monotonic() + budget
+    for log_id in log_ids:
+        if deadline is not None and time.monotonic() > deadline:
+            report.left.append(log_id)
+            continue
+        try:
+            report.add(log_id, deliver(log_id))
+        except Exception:  # the database, not the channel: leave the row for the recovery job
+            logger.exception("reminder %s not sent; the recovery job will try again", log_id)
+            report.left.append(log_id)
+    return report
+
+
+# Recovery ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Recovery:
+    now: datetime.datetime
+    superseded: int = 0
+    gave_up: int = 0
+    dispatched: list[int] = field(default_factory=list)
+    report: DispatchReport | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "superseded": self.superseded,
+            "gave_up": self.gave_up,
+            "dispatched": len(self.dispatched),
+            **(self.report.as_dict() if self.report else {}),
+        }
+
+
+def recover(*, now: datetime.datetime | None = None, dispatch=dispatch_with_celery) -> Recovery:
+    """The recovery job: supersede unsent digests a newer digest replaces, give up rows past the retry
+    window, and send again every unsent row whose retry is due (any day, any channel, any kind)."""
+    now = now or timezone.now()
+    result = Recovery(now=now)
+    unsent = Q(status__in=[Status.PENDING, Status.FAILED]) | stale_sending(now)
+    with transaction.atomic():
+        newer_digest = ReminderLog.objects.filter(
+            channel=OuterRef("channel"),
+            recipient=OuterRef("recipient"),
+            kind=Kind.DIGEST,
+            day__gt=OuterRef("day"),
+        ).exclude(status=Status.SKIPPED)
+        result.superseded = (
+            ReminderLog.objects.filter(kind=Kind.DIGEST)
+            .exclude(recipient="")
+            .filter(unsent)
+            .filter(Exists(newer_digest))
+            .update(status=Status.SUPERSEDED, next_attempt_at=None)
+        )
+        result.gave_up = ReminderLog.objects.filter(unsent, created_at__lt=now - retry_window()).update(
+            status=Status.GAVE_UP,
+            next_attempt_at=None,
+            error=Concat(Value(_gave_up_reason()), F("error")),
+        )
+        due = ReminderLog.objects.filter(retry_due(now))
+        result.dispatched = sorted(due.values_list("pk", flat=True))
+        # Queued now: look again a lease later if nobody took them.
+        ReminderLog.objects.filter(
+            pk__in=result.dispatched, status__in=[Status.PENDING, Status.FAILED]
+        ).update(next_attempt_at=now + sending_lease())
+    if result.superseded or result.gave_up:
+        logger.warning(
+            "reminder recovery: %d superseded by a newer digest, %d given up",
+            result.superseded,
+            result.gave_up,
+        )
+    if dispatch is not None and result.dispatched:
+        result.report = dispatch(result.dispatched)
+    return result
+
+
+# Sending again on request (催办, the admin) -----------------------------------------------------------------
+
+
+@dataclass
+class Resend:
+    """Selected rows sorted by what a resend may do with them."""
+
+    ids: list[int] = field(default_factory=list)  # put back to pending, to send now
+    in_flight: list[int] = field(default_factory=list)  # a send within its lease: 正在发送
+    sent: list[int] = field(default_factory=list)  # sent before and not asked to send again
+    unsendable: list[int] = field(default_factory=list)  # skipped (nobody to send to), held, inbox
+
+
+def prepare_resend(queryset, *, include_sent: bool = False, now: datetime.datetime | None = None) -> Resend:
+    """Reset the selected rows that should go out (pending, failed, stale sending, gave_up, superseded, and
+    sent ones when ``include_sent``) to pending, due now. A fresh "sending" is left to its sender."""
+    now = now or timezone.now()
+    result = Resend()
+    resendable = [Status.PENDING, Status.FAILED, Status.GAVE_UP, Status.SUPERSEDED]
+    if include_sent:
+        resendable.append(Status.SENT)
+    with transaction.atomic():
+        rows = list(
+            queryset.select_for_update()
+            .order_by("pk")
+            .values("pk", "status", "claimed_at", "channel", "recipient")
+        )
+        for row in rows:
+            status = row["status"]
+            if (
+                row["channel"] == ReminderLog.Channel.INBOX
+                or not row["recipient"]
+                or status
+                in (
+                    Status.SKIPPED,
+                    Status.HELD,
+                    Status.DIGESTED,
+                )
+            ):
+                result.unsendable.append(row["pk"])
+            elif status == Status.SENDING:
+                stale = row["claimed_at"] is None or row["claimed_at"] < now - sending_lease()
+                (result.ids if stale else result.in_flight).append(row["pk"])
+            elif status in resendable:
+                result.ids.append(row["pk"])
+            else:
+                result.sent.append(row["pk"])
+        # A stale "sending" is taken by deliver's lease rule; the others go back to pending.
+        ReminderLog.objects.filter(pk__in=result.ids).exclude(status=Status.SENDING).update(
+            status=Status.PENDING, next_attempt_at=now + sending_lease()
+        )
+    return result

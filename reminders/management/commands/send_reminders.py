@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -10,7 +11,10 @@ from reminders.models import ReminderLog
 
 
 class Command(BaseCommand):
-    help = "发送某日(默认今天)的到期、逾期、定期报送和逾期上报提醒邮件;每封邮件只发送一次。"
+    help = (
+        "发送某日(默认今天)的到期、逾期、定期报送和逾期上报提醒邮件,并补发此前未发出的提醒;"
+        "重复运行不会生成第二条记录,已发出的不会再发。"
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="提醒日期,格式 YYYY-MM-DD(默认今天)")
@@ -24,7 +28,9 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError(f"日期格式应为 YYYY-MM-DD,如 2024-09-30;收到:{date}") from None
         result = services.run_sweep(day, dispatch=None, dry_run=dry_run)
-        services.deliver_now(result.dispatched)
+        report = services.deliver_now(result.dispatched)
+        # Without Celery there is no beat: this run also retries what earlier runs left unsent.
+        recovery = services.recover(dispatch=services.deliver_now) if not dry_run else None
         if not result.is_working_day:
             self.stdout.write(f"{day.isoformat()} 不是工作日,不发送提醒邮件。")
             return
@@ -42,14 +48,21 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"演练:{day.isoformat()} 共 {len(result.emails)} 封,未发送。")
             return
-        sent = ReminderLog.objects.filter(pk__in=result.dispatched, status=ReminderLog.Status.SENT).count()
-        failed = ReminderLog.objects.filter(
-            pk__in=result.dispatched, status=ReminderLog.Status.FAILED
-        ).count()
+        # Only what THIS run did: mail an overlapping run sent is that run's to count.
+        sent, failed = len(report.sent), len(report.failed)
+        if recovery and recovery.report:
+            sent += len(recovery.report.sent)
+            failed += len(recovery.report.failed)
         self.stdout.write(
             f"{day.isoformat()}:本次发送 {sent} 封,失败 {failed} 封,共 {len(result.emails)} 封提醒。"
         )
+        if recovery and (recovery.superseded or recovery.gave_up):
+            self.stdout.write(
+                f"此前未发出的:{recovery.superseded} 封已由次日汇总取代,"
+                f"{recovery.gave_up} 封超过 {settings.REMINDER_RETRY_WINDOW_DAYS} 天重试期限,已放弃。"
+            )
         if failed:
             raise CommandError(
-                f"{failed} 封邮件发送失败,已记录;再次运行本命令会重试(不会重复发送已发出的邮件)。"
+                f"{failed} 封发送失败,已记录;将按退避间隔自动重试(再次运行本命令或后台补发任务),"
+                "已发出的不会再发。"
             )

@@ -8,6 +8,7 @@ import datetime
 import email
 import email.policy
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -187,18 +188,30 @@ def redis_url() -> str:
     return f"redis://127.0.0.1:6379/{number}"
 
 
+# The worker's delivery timings, shortened so recovery can be watched in seconds (settings.py has the real ones).
+WORKER_TIMINGS = {
+    "REMINDER_SENDING_LEASE_SECONDS": "4",
+    "REMINDER_RETRY_BACKOFF_SECONDS": "2",
+    "REMINDER_RETRY_BACKOFF_MAX_SECONDS": "10",
+}
+
+
 class Worker:
-    def __init__(self, smtp_port: int):
+    started = 0
+
+    def __init__(self, smtp_port: int, *, flush: bool = True, **env_overrides: str):
         import redis
         from celery import Celery
 
         self.smtp_port = smtp_port
         self.redis_url = redis_url()
-        redis.Redis.from_url(self.redis_url).flushdb()
+        if flush:
+            redis.Redis.from_url(self.redis_url).flushdb()
         self.client = Celery("ipplan-tests", broker=self.redis_url, backend=self.redis_url)
         self.client.conf.update(task_serializer="json", accept_content=["json"], result_serializer="json")
-        self.log_path = BASE_DIR / "var" / f"test-worker-{os.getpid()}.log"
-        self.name = f"reminders-tests-{os.getpid()}@%h"
+        Worker.started += 1
+        self.log_path = BASE_DIR / "var" / f"test-worker-{os.getpid()}-{Worker.started}.log"
+        self.name = f"reminders-tests-{os.getpid()}-{Worker.started}@%h"
         env = {
             **os.environ,
             "DATABASE_URL": database_url(),
@@ -208,6 +221,8 @@ class Worker:
             "EMAIL_TIMEOUT": "5",
             "SITE_URL": "https://ipplan.example.gov.cn",
             "DEBUG": "1",
+            **WORKER_TIMINGS,
+            **env_overrides,
         }
         env.pop("TEST_DATABASE_NAME", None)
         self.log = open(self.log_path, "w")  # noqa: SIM115 — closed in stop()
@@ -221,6 +236,7 @@ class Worker:
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: kill() takes the pool children with it
         )  # fmt: skip
         self.wait_ready()
 
@@ -236,7 +252,19 @@ class Worker:
     def sweep(self, day: str):
         return self.client.send_task("reminders.sweep", args=[day])
 
+    def recover(self):
+        return self.client.send_task("reminders.recover")
+
+    def kill(self):
+        """SIGKILL the worker and its pool, as a power cut would: no job is acknowledged or finished."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.log.close()
+        self.client.close()
+
     def stop(self):
+        if self.process.poll() is not None:
+            return
         self.process.terminate()
         try:
             self.process.wait(timeout=20)

@@ -39,7 +39,9 @@ def test_the_worker_sends_each_digest_through_smtp(worker, smtp, scenario, on_da
     with on_day("2024-09-30"):
         day = timezone.localdate().isoformat()
     result = worker.sweep(day).get(timeout=60)
-    assert result == {"day": "2024-09-30", "is_working_day": True, "emails": 5, "skipped": 1, "dispatched": 4}
+    assert result == {
+        "day": "2024-09-30", "is_working_day": True, "emails": 5, "skipped": 1, "created": 4, "dispatched": 4,
+    }  # fmt: skip
     wait_for(lambda: len(smtp.inbox.messages) == 4 and settled(), message="4 emails delivered")
 
     assert subjects_by_recipient(smtp.inbox) == {to: sorted(subjects) for to, subjects in EXPECTED.items()}
@@ -54,12 +56,16 @@ def test_the_worker_sends_each_digest_through_smtp(worker, smtp, scenario, on_da
         assert f'href="{SITE}/tasks/{scenario[name].pk}/"' in html
     assert f"/tasks/{scenario['science_quiet'].pk}/" not in text
     assert digest["From"] == "ipplan <noreply@ipplan.localhost>"
+    log = ReminderLog.objects.get(kind="digest", recipient="bob@example.gov.cn")
+    assert digest["Message-ID"] == f"<reminder-{log.pk}.digest@ipplan.example.gov.cn>"
 
 
 def test_two_sweeps_started_together_send_each_digest_once(worker, smtp, scenario, wait_for):
     first, second = worker.sweep("2024-09-30"), worker.sweep("2024-09-30")
     results = [first.get(timeout=60), second.get(timeout=60)]
     assert all(result["emails"] == 5 for result in results)
+    # Each run counts what it did: one made and queued the 4 rows, the other found them made.
+    assert sorted((result["created"], result["dispatched"]) for result in results) == [(0, 0), (4, 4)]
     wait_for(lambda: len(smtp.inbox.messages) >= 4 and settled(), message="emails delivered")
     time.sleep(2)  # let any duplicate that was going to arrive arrive
     assert subjects_by_recipient(smtp.inbox) == {to: sorted(subjects) for to, subjects in EXPECTED.items()}
@@ -93,7 +99,7 @@ def test_smtp_down_then_up_delivers_each_digest_once(worker, smtp_down, scenario
 
 def test_a_holiday_sweep_sends_nothing_and_a_make_up_day_sends(worker, smtp, scenario, wait_for):
     assert worker.sweep("2024-10-01").get(timeout=60) == {
-        "day": "2024-10-01", "is_working_day": False, "emails": 0, "skipped": 0, "dispatched": 0,
+        "day": "2024-10-01", "is_working_day": False, "emails": 0, "skipped": 0, "created": 0, "dispatched": 0,
     }  # fmt: skip
     assert not ReminderLog.objects.exists()
     result = worker.sweep("2024-09-29").get(timeout=60)  # Sunday, 调休上班

@@ -1,12 +1,16 @@
 """`manage.py send_reminders [--date] [--dry-run]`: the same sweep without Celery."""
 
 import io
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import CommandError, call_command
 
 from reminders.models import ReminderLog
+
+from .conftest import at
 
 
 def run(*args):
@@ -47,3 +51,31 @@ def test_today_by_default(scenario, on_day):
 def test_a_bad_date_is_refused_in_chinese(scenario):
     with pytest.raises(CommandError, match="日期格式应为 YYYY-MM-DD"):
         run("--date", "2024-13-01")
+
+
+def test_it_counts_only_what_this_run_sent(scenario, on_day):
+    from reminders import services
+
+    with on_day("2024-09-30"):
+        # An overlapping run (the worker's sweep) made the rows a moment ago and is sending them.
+        services.run_sweep(dispatch=None)
+        output = run("--date", "2024-09-30")
+    assert "本次发送 0 封,失败 0 封,共 5 封提醒" in output
+    assert mail.outbox == []
+    # That run died: a lease later, the command's recovery sends its rows and counts them as its own.
+    with on_day("2024-09-30", hour=10):
+        output = run("--date", "2024-09-30")
+    assert "本次发送 4 封,失败 0 封" in output and len(mail.outbox) == 4
+
+
+def test_a_failed_send_is_reported_and_retried_with_backoff(scenario, settings, on_day):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
+    with on_day("2024-09-30"), pytest.raises(CommandError, match="4 封发送失败,已记录;将按退避间隔自动重试"):
+        run("--date", "2024-09-30")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    with on_day("2024-09-30"):  # at once again: the retry is not due yet, nothing is hammered
+        assert "本次发送 0 封" in run("--date", "2024-09-30")
+    with time_machine.travel(at("2024-09-30") + timedelta(minutes=2), tick=False):
+        assert "本次发送 4 封" in run("--date", "2024-09-30")
+    assert len(mail.outbox) == 4

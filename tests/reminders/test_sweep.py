@@ -12,6 +12,8 @@ from reminders import services
 from reminders.models import ReminderLog, ReminderLogTask
 from tasks.models import Task
 
+from .conftest import at
+
 Reason = ReminderLogTask.Reason
 DAY = datetime.date(2024, 9, 30)
 
@@ -237,3 +239,44 @@ def test_the_next_sweep_picks_up_a_send_whose_worker_died(scenario, on_day, swee
     with on_day("2024-09-30", hour=10):  # the lease (5 minutes) has run out
         assert len(sweep().dispatched) == 4
     assert len(mail.outbox) == 4
+
+
+def test_any_channels_failure_is_a_failed_attempt_retried_with_backoff(scenario, on_day, sweep, monkeypatch):
+    from reminders.services import channels
+
+    def broken(log):
+        raise OSError("gateway timeout")
+
+    with on_day("2024-09-30"):
+        sweep(dispatch=lambda ids: None)
+        log = ReminderLog.objects.get(kind="digest", recipient="bob@example.gov.cn")
+        ReminderLog.objects.filter(pk=log.pk).update(channel=ReminderLog.Channel.SMS)
+        monkeypatch.setitem(channels.SENDERS, ReminderLog.Channel.SMS, broken)
+        first = services.deliver(log.pk)
+        monkeypatch.setitem(channels.SENDERS, ReminderLog.Channel.SMS, lambda log: 1 / 0)
+        second = services.deliver(log.pk)
+    log.refresh_from_db()
+    assert (first.outcome, first.retry_in) == ("failed", 60)
+    assert (second.outcome, second.retry_in) == ("failed", 120)  # doubled
+    assert log.status == "failed" and log.attempts == 2 and "ZeroDivisionError" in log.error
+    assert log.next_attempt_at == at("2024-09-30") + datetime.timedelta(minutes=2)
+
+
+def test_a_visibility_timeout_below_the_retry_countdown_is_refused(settings):
+    from reminders.checks import visibility_timeout_above_retry_countdown
+
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/0"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 7200}
+    assert visibility_timeout_above_retry_countdown(None) == []
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+    [error] = visibility_timeout_above_retry_countdown(None)
+    assert error.id == "reminders.E001" and "3600" in error.msg
+
+
+def test_each_row_has_a_stable_message_id_on_the_sites_domain(scenario, on_day, sweep, settings):
+    settings.SITE_URL = "https://ipplan.example.gov.cn"
+    with on_day("2024-09-30"):
+        sweep()
+    log = ReminderLog.objects.get(kind="digest", recipient="bob@example.gov.cn")
+    [message] = [m for m in mail.outbox if m.to == ["bob@example.gov.cn"] and "督办提醒" in m.subject]
+    assert message.message()["Message-ID"] == f"<reminder-{log.pk}.digest@ipplan.example.gov.cn>"

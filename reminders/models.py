@@ -90,7 +90,9 @@ class ReminderLog(models.Model):
     period = models.CharField(
         _("周期"),
         max_length=60,
-        help_text=_("同一收件人、同一类型、同一周期只生成一条记录(重复运行不会再发),如 2024-09-30、2024-W40。"),
+        help_text=_(
+            "同一收件人、同一类型、同一周期只生成一条记录(重复运行不会再发),如 2024-09-30、2024-W40。"
+        ),
     )
     day = models.DateField(_("提醒日期"), db_index=True)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)

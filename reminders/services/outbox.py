@@ -25,16 +25,19 @@ from __future__ import annotations
 
 import datetime
 import logging
+import socket
 import time
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import kombu
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, Value
 from django.db.models.functions import Concat
 from django.utils import timezone
+from kombu.utils.url import url_to_parts
 
 from ..models import ReminderLog, ReminderLogTask
 from . import channels
@@ -320,6 +323,7 @@ def dispatch_with_celery(log_ids: list[int], *, budget: float | None = None) -> 
     from ..jobs import deliver_reminder
 
     try:
+        _probe_broker(current_app.conf.broker_write_url or current_app.conf.broker_url)
         with _quick_connection(current_app) as connection:
             for log_id in log_ids:
                 deliver_reminder.apply_async(
@@ -336,6 +340,19 @@ def dispatch_with_celery(log_ids: list[int], *, budget: float | None = None) -> 
     return report
 
 
+DEFAULT_PORTS = {"redis": 6379, "rediss": 6380, "amqp": 5672, "amqps": 5671}
+
+
+def _probe_broker(url: str) -> None:
+    """Raise OSError at once when nothing answers at the broker's address. The Redis client retries a
+    refused connection with backoff (seconds) whatever kombu is told, so a closed port is found here."""
+    parts = url_to_parts(url)
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme)
+    if not parts.hostname or port is None:
+        return  # a transport without an address (memory://, filesystem://)
+    socket.create_connection((parts.hostname, port), timeout=settings.REMINDER_BROKER_CONNECT_TIMEOUT).close()
+
+
 def _quick_connection(app):
     """A broker connection that gives up fast: one connect attempt, short socket timeouts."""
     timeout = settings.REMINDER_BROKER_CONNECT_TIMEOUT
@@ -345,7 +362,10 @@ def _quick_connection(app):
         "socket_connect_timeout": timeout,
         "socket_timeout": timeout,
     }
-    return app.connection_for_write(connect_timeout=timeout, transport_options=options)
+    # A kombu Connection of our own: the app's would take broker_connection_timeout (4 s) over ours.
+    return kombu.Connection(
+        app.conf.broker_write_url or app.conf.broker_url, connect_timeout=timeout, transport_options=options
+    )
 
 
 def deliver_now(log_ids: list[int], *, budget: float | None = None) -> DispatchReport:

@@ -492,6 +492,7 @@ ADMIN_MODELS = {
     "agencies.agency": "managed_protected",
     "agencies.agencyalias": "managed",
     "agencies.liaison": "managed",
+    "agencies.agencyrobot": "managed",
     "tasks.plan": "managed_reports",
     "tasks.section": "managed",  # its measures stay (SET_NULL)
     "tasks.measure": "managed_reports",

@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ..models import ReminderLog, ReminderLogTask
-from . import channels
+from . import channels, fanout
 from .compute import Email
 from .render import render
 
@@ -91,7 +91,7 @@ def claim(emails: list[Email]) -> list[int]:
         ]
     ReminderLogTask.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
     ReminderLog.agencies.through.objects.bulk_create(agency_links, batch_size=1000, ignore_conflicts=True)
-    return sorted(pending)
+    return sorted(pending + fanout.claim(emails))  # the same reminders on 企业微信 / 钉钉 / SMS
 
 
 def _rows_for(emails: list[Email]) -> list[dict]:

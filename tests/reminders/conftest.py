@@ -188,7 +188,7 @@ def redis_url() -> str:
 
 
 class Worker:
-    def __init__(self, smtp_port: int):
+    def __init__(self, smtp_port: int, extra_env: dict[str, str] | None = None):
         import redis
         from celery import Celery
 
@@ -208,6 +208,7 @@ class Worker:
             "EMAIL_TIMEOUT": "5",
             "SITE_URL": "https://ipplan.example.gov.cn",
             "DEBUG": "1",
+            **(extra_env or {}),
         }
         env.pop("TEST_DATABASE_NAME", None)
         self.log = open(self.log_path, "w")  # noqa: SIM115 — closed in stop()
@@ -222,9 +223,13 @@ class Worker:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except RuntimeError:
+            self.stop()  # a worker that never answered would otherwise live on, taking later tests' jobs
+            raise
 
-    def wait_ready(self, timeout: float = 60):
+    def wait_ready(self, timeout: float = 120):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -63,21 +63,24 @@ class AgencyAliasInline(PolicyAdminMixin, admin.TabularInline):
     extra = 1
 
 
+LIAISON_FIELDS = [
+    "user",
+    "agency",
+    "email",
+    "phone",
+    "digest_frequency",
+    "mobile",
+    "notify_sms",
+    "notify_robot",
+]
+
+
 class LiaisonForm(forms.ModelForm):
     """Accepts "138 1234 5678" or "+86 13812345678" and stores 13812345678."""
 
     class Meta:
         model = Liaison
-        fields = [
-            "user",
-            "agency",
-            "email",
-            "phone",
-            "digest_frequency",
-            "mobile",
-            "notify_sms",
-            "notify_robot",
-        ]
+        fields = LIAISON_FIELDS
 
     def clean_mobile(self):
         return normalize_mobile(self.cleaned_data.get("mobile", ""))
@@ -88,7 +91,7 @@ class LiaisonInline(PolicyAdminMixin, admin.TabularInline):
     form = LiaisonForm
     extra = 0
     autocomplete_fields = ["user"]
-    fields = ["user", "email", "phone", "digest_frequency", "mobile", "notify_sms", "notify_robot"]
+    fields = [name for name in LIAISON_FIELDS if name != "agency"]
 
 
 class AgencyRobotForm(forms.ModelForm):
@@ -217,16 +220,7 @@ class AgencyAliasAdmin(PolicyAdminMixin, admin.ModelAdmin):
 @admin.register(Liaison)
 class LiaisonAdmin(PolicyAdminMixin, admin.ModelAdmin):
     form = LiaisonForm
-    list_display = [
-        "user",
-        "agency",
-        "email",
-        "phone",
-        "digest_frequency",
-        "mobile",
-        "notify_sms",
-        "notify_robot",
-    ]
+    list_display = LIAISON_FIELDS
     list_filter = ["digest_frequency", "notify_sms", "notify_robot", "agency__jurisdiction"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "email", "agency__name"]
     autocomplete_fields = ["user", "agency"]

@@ -45,6 +45,7 @@ class ReminderLogAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "kind",
+        "channel",
         "recipient_display",
         "period",
         "status",
@@ -52,13 +53,14 @@ class ReminderLogAdmin(PolicyAdminMixin, admin.ModelAdmin):
         "attempts",
         "sent_at",
     ]
-    list_filter = ["status", "kind", "day", ("agencies", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "kind", "channel", "day", ("agencies", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["recipient", "subject", "agencies__name", "tasks__measure__text"]
     date_hierarchy = "day"
     inlines = [ReminderLogTaskInline]
     actions = ["resend_unsent"]
     fields = [
         "kind",
+        "channel",
         "recipient",
         "period",
         "day",

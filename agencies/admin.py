@@ -12,7 +12,7 @@ from ipplan.lib.admin_exports import SafeExportMixin
 from ipplan.lib.uploads import GatedImportForm
 
 from .admin_policy import PolicyAdminMixin, restrict_third_party_admin
-from .models import Agency, AgencyAlias, BureauProfile, Liaison
+from .models import Agency, AgencyAlias, AgencyRobot, BureauProfile, Liaison, normalize_mobile
 from .services import MergeError, merge_agencies
 
 
@@ -63,11 +63,63 @@ class AgencyAliasInline(PolicyAdminMixin, admin.TabularInline):
     extra = 1
 
 
+LIAISON_FIELDS = [
+    "user",
+    "agency",
+    "email",
+    "phone",
+    "digest_frequency",
+    "mobile",
+    "notify_sms",
+    "notify_robot",
+]
+
+
+class LiaisonForm(forms.ModelForm):
+    """Accepts "138 1234 5678" or "+86 13812345678" and stores 13812345678."""
+
+    class Meta:
+        model = Liaison
+        fields = LIAISON_FIELDS
+
+    def clean_mobile(self):
+        return normalize_mobile(self.cleaned_data.get("mobile", ""))
+
+
 class LiaisonInline(PolicyAdminMixin, admin.TabularInline):
     model = Liaison
+    form = LiaisonForm
     extra = 0
     autocomplete_fields = ["user"]
-    fields = ["user", "email", "phone", "digest_frequency"]
+    fields = [name for name in LIAISON_FIELDS if name != "agency"]
+
+
+class AgencyRobotForm(forms.ModelForm):
+    """The signing secret is never shown again once saved; left empty on a change, the saved one stays."""
+
+    secret = forms.CharField(
+        label=_("加签密钥"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_(
+            "钉钉机器人安全设置中“加签”一栏以 SEC 开头的密钥;企业微信机器人不需要。修改时留空则保留原密钥。"
+        ),
+    )
+    clear_secret = forms.BooleanField(label=_("清除加签密钥"), required=False)
+
+    class Meta:
+        model = AgencyRobot
+        fields = ["agency", "kind", "name", "webhook_url", "secret", "is_active"]
+
+    def _post_clean(self):
+        if (
+            self.instance.pk
+            and not self.cleaned_data.get("secret")
+            and not self.cleaned_data.get("clear_secret")
+        ):
+            self.cleaned_data["secret"] = AgencyRobot.objects.get(pk=self.instance.pk).secret
+        super()._post_clean()
 
 
 class MergeForm(forms.Form):
@@ -167,10 +219,48 @@ class AgencyAliasAdmin(PolicyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Liaison)
 class LiaisonAdmin(PolicyAdminMixin, admin.ModelAdmin):
-    list_display = ["user", "agency", "email", "phone", "digest_frequency"]
-    list_filter = ["digest_frequency", "agency__jurisdiction"]
+    form = LiaisonForm
+    list_display = LIAISON_FIELDS
+    list_filter = ["digest_frequency", "notify_sms", "notify_robot", "agency__jurisdiction"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "email", "agency__name"]
     autocomplete_fields = ["user", "agency"]
+
+
+@admin.register(AgencyRobot)
+class AgencyRobotAdmin(PolicyAdminMixin, admin.ModelAdmin):
+    form = AgencyRobotForm
+    list_display = ["name", "agency", "kind", "masked_webhook", "signed", "is_active"]
+    list_filter = ["kind", "is_active", "agency__jurisdiction"]
+    search_fields = ["name", "agency__name", "agency__short_name"]
+    autocomplete_fields = ["agency"]
+    actions = ["send_test"]
+
+    @admin.display(description=_("Webhook 地址"))
+    def masked_webhook(self, robot: AgencyRobot) -> str:
+        return robot.masked_url
+
+    @admin.display(description=_("加签"), boolean=True)
+    def signed(self, robot: AgencyRobot) -> bool:
+        return bool(robot.secret)
+
+    @admin.action(description=_("发送测试消息"), permissions=["change"])
+    def send_test(self, request, queryset):
+        from reminders.services.channels import send_test_message
+
+        for robot in queryset.select_related("agency")[:20]:
+            ok, answer = send_test_message(robot)
+            if ok:
+                self.message_user(
+                    request,
+                    _("“%(robot)s”测试消息已送达:%(answer)s") % {"robot": robot, "answer": answer},
+                    messages.SUCCESS,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("“%(robot)s”测试消息未送达:%(answer)s") % {"robot": robot, "answer": answer},
+                    messages.ERROR,
+                )
 
 
 @admin.register(BureauProfile)

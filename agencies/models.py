@@ -1,6 +1,10 @@
 """Agencies (单位) that plans assign work to, their other spellings, and the liaisons who report for them."""
 
+import re
+from urllib.parse import parse_qs, urlsplit
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -109,6 +113,29 @@ class AgencyAlias(models.Model):
     natural_key.dependencies = ["agencies.agency"]
 
 
+MOBILE_RE = re.compile(r"1[3-9]\d{9}")
+
+
+def normalize_mobile(value: str) -> str:
+    """13812345678 from "138 1234 5678", "138-1234-5678" or "+86 13812345678"; other input is returned
+    stripped, for the validator to refuse."""
+    digits = re.sub(r"[\s-]", "", value or "")
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    elif digits.startswith("0086"):
+        digits = digits[4:]
+    return digits
+
+
+def validate_mobile(value: str) -> None:
+    if value and not MOBILE_RE.fullmatch(value):
+        raise ValidationError(
+            _("“%(value)s”不是有效的中国大陆手机号码:应为以 13–19 开头的 11 位数字。"),
+            params={"value": value},
+            code="invalid_mobile",
+        )
+
+
 class Liaison(models.Model):
     """A user who reports for an agency (联络员). A user may serve several agencies."""
 
@@ -128,6 +155,20 @@ class Liaison(models.Model):
     digest_frequency = models.CharField(
         _("提醒邮件频率"), max_length=10, choices=DigestFrequency.choices, default=DigestFrequency.DAILY
     )
+    # Channels besides email (reminders/services/fanout.py): the same reminders, once per channel.
+    mobile = models.CharField(
+        _("手机号码"),
+        max_length=11,
+        blank=True,
+        validators=[validate_mobile],
+        help_text=_("接收短信提醒的中国大陆手机号码,如 13812345678。"),
+    )
+    notify_sms = models.BooleanField(_("短信提醒"), default=False, help_text=_("同时以短信发送提醒概要。"))
+    notify_robot = models.BooleanField(
+        _("群机器人提醒"),
+        default=True,
+        help_text=_("同时推送到本单位的企业微信/钉钉工作群(由督办部门为单位设置群机器人)。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -142,6 +183,114 @@ class Liaison(models.Model):
     def __str__(self) -> str:
         name = f"{self.user.last_name}{self.user.first_name}".strip()  # 姓 then 名, no space
         return f"{name or self.user.get_username()} · {self.agency}"
+
+    def clean(self):
+        super().clean()
+        if self.notify_sms and not self.mobile:
+            raise ValidationError({"mobile": _("开启短信提醒需要填写手机号码。")})
+
+
+class AgencyRobot(models.Model):
+    """An agency's work-group robot (企业微信 or 钉钉): reminders of the agency are posted there too, once per
+    robot and reminder (reminders/services/fanout.py). Set by the lead bureau in the admin."""
+
+    class Kind(models.TextChoices):
+        WECOM = "wecom", _("企业微信群机器人")
+        DINGTALK = "dingtalk", _("钉钉群机器人")
+
+    # The vendor's host, path and the query parameter that carries the robot's key.
+    ENDPOINTS = {
+        Kind.WECOM: ("qyapi.weixin.qq.com", "/cgi-bin/webhook/send", "key"),
+        Kind.DINGTALK: ("oapi.dingtalk.com", "/robot/send", "access_token"),
+    }
+
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("单位"), on_delete=models.CASCADE, related_name="robots"
+    )
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("名称"), max_length=50, help_text=_("便于识别,如“区金融局工作群”。"))
+    webhook_url = models.CharField(
+        _("Webhook 地址"),
+        max_length=300,
+        help_text=_(
+            "在群设置中添加机器人后复制的地址。企业微信:https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…;"
+            "钉钉:https://oapi.dingtalk.com/robot/send?access_token=…"
+        ),
+    )
+    secret = models.CharField(
+        _("加签密钥"),
+        max_length=100,
+        blank=True,
+        help_text=_("钉钉机器人安全设置中“加签”一栏以 SEC 开头的密钥;企业微信机器人不需要。"),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("单位群机器人")
+        verbose_name_plural = _("单位群机器人")
+        ordering = ["agency__name", "kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "webhook_url"], name="robot_once_per_agency"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}({self.get_kind_display()})"
+
+    @property
+    def token(self) -> str:
+        """The robot's key (企业微信) or access_token (钉钉) from its webhook address."""
+        _host, _path, param = self.ENDPOINTS[self.Kind(self.kind)]
+        return (parse_qs(urlsplit(self.webhook_url).query).get(param) or [""])[0]
+
+    @property
+    def masked_url(self) -> str:
+        token = self.token
+        if not token:
+            return self.webhook_url
+        return self.webhook_url.replace(token, mask(token))
+
+    def clean(self):
+        super().clean()
+        self.webhook_url = (self.webhook_url or "").strip()
+        self.secret = (self.secret or "").strip()
+        if self.kind not in self.Kind.values:
+            return  # the field's own error says so
+        host, path, param = self.ENDPOINTS[self.Kind(self.kind)]
+        label = self.Kind(self.kind).label
+        parts = urlsplit(self.webhook_url)
+        if parts.scheme != "https" or parts.hostname != host or parts.path != path:
+            raise ValidationError(
+                {
+                    "webhook_url": _("%(label)s的地址应以 https://%(host)s%(path)s?%(param)s= 开头。")
+                    % {"label": label, "host": host, "path": path, "param": param}
+                }
+            )
+        token = (parse_qs(parts.query).get(param) or [""])[0]
+        if not re.fullmatch(r"[A-Za-z0-9_-]{8,128}", token):
+            raise ValidationError(
+                {
+                    "webhook_url": _("地址中缺少有效的 %(param)s 参数,请从群机器人设置中完整复制。")
+                    % {"param": param}
+                }
+            )
+        if self.kind == self.Kind.WECOM and self.secret:
+            raise ValidationError({"secret": _("企业微信群机器人没有加签密钥,请留空。")})
+        if (
+            self.kind == self.Kind.DINGTALK
+            and self.secret
+            and not re.fullmatch(r"SEC[0-9a-f]{16,128}", self.secret)
+        ):
+            raise ValidationError(
+                {"secret": _("钉钉加签密钥以 SEC 开头,后接字母数字,请从机器人安全设置中完整复制。")}
+            )
+
+
+def mask(secret: str) -> str:
+    """The first and last 4 characters of a key, the rest hidden: enough to tell two robots apart."""
+    if len(secret) <= 10:
+        return "****"
+    return f"{secret[:4]}****{secret[-4:]}"
 
 
 class BureauProfile(models.Model):

@@ -229,6 +229,22 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "ipplan <noreply@ipplan.localhost>"
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Channels besides email (reminders/services/channels.py). The robots' addresses and keys are set per agency
+# in the admin; the vendors' base addresses are settings so tests (and a proxy) can stand in for them.
+WECOM_WEBHOOK_BASE = os.environ.get("WECOM_WEBHOOK_BASE", "https://qyapi.weixin.qq.com")
+DINGTALK_ROBOT_BASE = os.environ.get("DINGTALK_ROBOT_BASE", "https://oapi.dingtalk.com")
+CHANNEL_TIMEOUT = envint("CHANNEL_TIMEOUT", "10")  # seconds, per HTTP call to a vendor
+# SMS: "aliyun" (阿里云短信服务 SendSms) or "" (off: 我的设置 does not offer SMS).
+SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "")
+ALIYUN_SMS_ACCESS_KEY_ID = os.environ.get("ALIYUN_SMS_ACCESS_KEY_ID", "")
+ALIYUN_SMS_ACCESS_KEY_SECRET = os.environ.get("ALIYUN_SMS_ACCESS_KEY_SECRET", "")
+ALIYUN_SMS_SIGN_NAME = os.environ.get("ALIYUN_SMS_SIGN_NAME", "")
+# A template with the variables ${kind} ${agency} ${total} ${overdue}, e.g. "您好,${agency}有${kind}:
+# ${total}项任务需关注,其中逾期${overdue}项,请登录督办系统“我的任务”查看。"
+ALIYUN_SMS_TEMPLATE_CODE = os.environ.get("ALIYUN_SMS_TEMPLATE_CODE", "")
+ALIYUN_SMS_ENDPOINT = os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/")
+ALIYUN_SMS_REGION = os.environ.get("ALIYUN_SMS_REGION", "cn-hangzhou")
+
 # Celery: Redis when REDIS_URL is set; otherwise tasks run eagerly in-process so nothing else is needed.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # CELERY_BROKER_URL: a broker apart from the cache's Redis (default: REDIS_URL).

@@ -52,6 +52,7 @@ class ReminderLogAdmin(PolicyAdminMixin, admin.ModelAdmin):
     list_display = [
         "created_at",
         "kind",
+        "channel",
         "recipient_display",
         "period",
         "status",
@@ -60,13 +61,14 @@ class ReminderLogAdmin(PolicyAdminMixin, admin.ModelAdmin):
         "sent_at",
         "next_attempt_at",
     ]
-    list_filter = ["status", "kind", "day", ("agencies", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["status", "kind", "channel", "day", ("agencies", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["recipient", "subject", "agencies__name", "tasks__measure__text"]
     date_hierarchy = "day"
     inlines = [ReminderLogTaskInline]
     actions = ["resend_unsent", "resend_including_sent"]
     fields = [
         "kind",
+        "channel",
         "recipient",
         "period",
         "day",

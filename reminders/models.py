@@ -156,6 +156,12 @@ class ReminderLog(models.Model):
                 condition=models.Q(channel="inbox"),
                 name="inbox_once_per_event",
             ),
+            # 企业微信 / 钉钉 robots (recipient "robot:<id>") and SMS (recipient: the mobile number).
+            models.UniqueConstraint(
+                fields=["channel", "recipient", "kind", "period"],
+                condition=models.Q(channel__in=["wecom", "dingtalk", "sms"]),
+                name="channel_once_per_period",
+            ),
         ]
         indexes = [
             # The sweep re-dispatches unsent rows of the day it runs for.

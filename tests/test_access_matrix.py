@@ -54,7 +54,7 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
-from agencies.models import Agency, AgencyAlias, BureauProfile, Liaison
+from agencies.models import Agency, AgencyAlias, AgencyRobot, BureauProfile, Liaison
 from reminders.models import Holiday, ReminderLog, ReminderLogTask
 from reports.models import CalendarFeed, ExportJob, IssuedDocument, ScoreWeights
 from reports.services import issue_notice
@@ -122,6 +122,12 @@ def world(db, settings, tmp_path):
     AgencyAlias.objects.create(agency=market, name="东丽区市场监管局")
     w.alice_liaison = Liaison.objects.create(user=w.alice, agency=finance, email=w.alice.email)
     w.bob_liaison = Liaison.objects.create(user=w.bob, agency=science, email=w.bob.email)
+    AgencyRobot.objects.create(
+        agency=finance,
+        kind="wecom",
+        name="区金融局工作群",
+        webhook_url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa",
+    )
 
     w.plan = Plan.objects.create(title="2020-2021年东丽区强化知识产权保护推进计划", jurisdiction="东丽区")
     w.plan.source_file.save("plan.txt", ContentFile("一、总体要求\n".encode()), save=True)
@@ -492,6 +498,7 @@ ADMIN_MODELS = {
     "agencies.agency": "managed_protected",
     "agencies.agencyalias": "managed",
     "agencies.liaison": "managed",
+    "agencies.agencyrobot": "managed",
     "tasks.plan": "managed_reports",
     "tasks.section": "managed",  # its measures stay (SET_NULL)
     "tasks.measure": "managed_reports",
@@ -594,6 +601,7 @@ SNAPSHOT_MODELS = [
     Agency,
     AgencyAlias,
     Liaison,
+    AgencyRobot,
     Group,
     ReminderLog,
     CalendarFeed,

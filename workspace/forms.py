@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from agencies.models import Agency, Liaison
+from agencies.models import Agency, Liaison, normalize_mobile, validate_mobile
 from reminders.models import NotificationPreference, ReminderLog
 from reminders.services.notices import EMAIL_ALWAYS
 from tasks.models import Task
@@ -128,6 +128,47 @@ class DigestPreferenceForm(forms.Form):
 
     def choices(self) -> list[tuple[Liaison, str]]:
         return [(liaison, self.cleaned_data[f"digest_{liaison.pk}"]) for liaison in self.liaisons]
+
+
+class ChannelPreferenceForm(forms.Form):
+    """Reminders besides email, for every agency the user reports for: SMS to a mobile, and the agency's
+    work-group robot (企业微信 / 钉钉, set up by the lead bureau)."""
+
+    mobile = forms.CharField(
+        label=_("手机号码"),
+        required=False,
+        max_length=20,
+        help_text=_("中国大陆手机号码,如 13812345678。"),
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+    notify_sms = forms.BooleanField(label=_("短信提醒:同时以短信发送提醒概要"), required=False)
+    notify_robot = forms.BooleanField(
+        label=_("工作群提醒:同时推送到本单位的企业微信/钉钉工作群"), required=False
+    )
+
+    def __init__(self, *args, liaisons, sms_available: bool, **kwargs):
+        first = liaisons[0] if liaisons else None
+        initial = {
+            "mobile": next((liaison.mobile for liaison in liaisons if liaison.mobile), ""),
+            "notify_sms": any(liaison.notify_sms for liaison in liaisons),
+            "notify_robot": first.notify_robot if first else True,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.sms_available = sms_available
+        if not sms_available:
+            self.fields["notify_sms"].disabled = True
+            self.fields["notify_sms"].help_text = _("本系统尚未开通短信服务。")
+
+    def clean_mobile(self):
+        mobile = normalize_mobile(self.cleaned_data.get("mobile", ""))
+        validate_mobile(mobile)
+        return mobile
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("notify_sms") and not cleaned.get("mobile") and "mobile" not in self.errors:
+            self.add_error("mobile", _("开启短信提醒需要填写手机号码。"))
+        return cleaned
 
 
 class DisplayForm(forms.Form):

@@ -473,6 +473,20 @@ def set_notification_preferences(*, user, choices: dict[str, tuple[str, bool]]) 
     return changed
 
 
+def set_channel_preferences(
+    liaisons: Iterable[Liaison], *, mobile: str, notify_sms: bool, notify_robot: bool
+) -> int:
+    """Save the user's mobile and extra channels on each of their liaison rows; returns how many changed."""
+    changed = 0
+    for liaison in liaisons:
+        wanted = (mobile, notify_sms, notify_robot)
+        if (liaison.mobile, liaison.notify_sms, liaison.notify_robot) != wanted:
+            liaison.mobile, liaison.notify_sms, liaison.notify_robot = wanted
+            liaison.save(update_fields=["mobile", "notify_sms", "notify_robot"])
+            changed += 1
+    return changed
+
+
 def set_digest_frequencies(choices: Iterable[tuple[Liaison, str]]) -> int:
     """Save each liaison's digest preference; returns how many changed."""
     changed = 0

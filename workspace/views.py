@@ -16,17 +16,19 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from agencies.models import Agency, Liaison
+from agencies.models import Agency, AgencyRobot, Liaison
 from agencies.roles import is_lead_bureau, is_supervisor
 from reminders.models import NotificationPreference
 from reminders.selectors import missing_holiday_years
 from reminders.services import notices
+from reminders.services.channels import sms_enabled
 from tasks.filters import TaskFilter
 from tasks.models import Plan, Task
 from tasks.services.progress import can_correct, correct_progress
 
 from . import display, selectors, services
 from .forms import (
+    ChannelPreferenceForm,
     CorrectionForm,
     DecisionForm,
     DigestPreferenceForm,
@@ -448,12 +450,26 @@ def profile(request: HttpRequest) -> HttpResponse:
     kinds = notification_kinds(request.user, liaisons)
     current = {p.kind: p for p in NotificationPreference.objects.filter(user=request.user)}
     form = DigestPreferenceForm(request.POST if which == "digest" else None, liaisons=liaisons)
+    sms_available = sms_enabled()
+    channel_form = ChannelPreferenceForm(
+        request.POST if which == "channels" else None, liaisons=liaisons, sms_available=sms_available
+    )
     notice_form = NotificationPreferenceForm(
         request.POST if which == "notifications" else None, kinds=kinds, current=current
     )
     if which == "digest" and form.is_valid():
         changed = services.set_digest_frequencies(form.choices())
         messages.success(request, _("提醒设置已保存。") if changed else _("提醒设置未改变。"))
+        return redirect("workspace:profile")
+    if which == "channels" and liaisons and channel_form.is_valid():
+        data = channel_form.cleaned_data
+        changed = services.set_channel_preferences(
+            liaisons,
+            mobile=data["mobile"],
+            notify_sms=data["notify_sms"] and sms_available,
+            notify_robot=data["notify_robot"],
+        )
+        messages.success(request, _("短信与工作群设置已保存。") if changed else _("短信与工作群设置未改变。"))
         return redirect("workspace:profile")
     if which == "notifications" and notice_form.is_valid():
         changed = services.set_notification_preferences(user=request.user, choices=notice_form.choices())
@@ -463,7 +479,17 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "workspace/profile.html",
-        {"form": form, "liaisons": liaisons, "notice_form": notice_form, "display_form": display_form},
+        {
+            "form": form,
+            "liaisons": liaisons,
+            "notice_form": notice_form,
+            "display_form": display_form,
+            "channel_form": channel_form,
+            "robots": AgencyRobot.objects.filter(agency__in=[liaison.agency_id for liaison in liaisons])
+            .select_related("agency")
+            .order_by("agency__name", "name"),
+            "manages_robots": request.user.is_superuser or is_lead_bureau(request.user),
+        },
         status=400 if which else 200,
     )
 

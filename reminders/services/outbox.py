@@ -40,7 +40,7 @@ from django.utils import timezone
 from kombu.utils.url import url_to_parts
 
 from ..models import ReminderLog, ReminderLogTask
-from . import channels
+from . import channels, fanout
 from .compute import Email
 from .render import render
 
@@ -155,7 +155,7 @@ def claim(emails: list[Email], *, now: datetime.datetime | None = None) -> Claim
             if row["status"] == Status.PENDING:
                 pending.append(row["pk"])
                 pending.created += 1
-        elif _is_due(row, now, lease_start):
+        elif is_due(row, now, lease_start):
             pending.append(row["pk"])
         if row["day"] != email.day:
             continue  # this week's weekly digest went out on an earlier day: leave its links alone
@@ -169,11 +169,12 @@ def claim(emails: list[Email], *, now: datetime.datetime | None = None) -> Claim
     ReminderLogTask.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
     ReminderLog.agencies.through.objects.bulk_create(agency_links, batch_size=1000, ignore_conflicts=True)
     _supersede_earlier_digests(emails, now)
+    pending += fanout.claim(emails, batch=batch, now=now)  # the same reminders on 企业微信 / 钉钉 / SMS
     pending.sort()
     return pending
 
 
-def _is_due(row: dict, now: datetime.datetime, lease_start: datetime.datetime) -> bool:
+def is_due(row: dict, now: datetime.datetime, lease_start: datetime.datetime) -> bool:
     if row["status"] == Status.SENDING:
         return row["claimed_at"] is not None and row["claimed_at"] < lease_start
     if row["status"] not in (Status.PENDING, Status.FAILED):

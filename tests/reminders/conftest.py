@@ -199,7 +199,14 @@ WORKER_TIMINGS = {
 class Worker:
     started = 0
 
-    def __init__(self, smtp_port: int, *, flush: bool = True, **env_overrides: str):
+    def __init__(
+        self,
+        smtp_port: int,
+        extra_env: dict[str, str] | None = None,
+        *,
+        flush: bool = True,
+        **env_overrides: str,
+    ):
         import redis
         from celery import Celery
 
@@ -222,6 +229,7 @@ class Worker:
             "SITE_URL": "https://ipplan.example.gov.cn",
             "DEBUG": "1",
             **WORKER_TIMINGS,
+            **(extra_env or {}),
             **env_overrides,
         }
         env.pop("TEST_DATABASE_NAME", None)
@@ -238,9 +246,13 @@ class Worker:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: kill() takes the pool children with it
         )  # fmt: skip
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except RuntimeError:
+            self.stop()  # a worker that never answered would otherwise live on, taking later tests' jobs
+            raise
 
-    def wait_ready(self, timeout: float = 60):
+    def wait_ready(self, timeout: float = 120):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -469,8 +469,11 @@ def prepare_resend(queryset, *, include_sent: bool = False, now: datetime.dateti
     if include_sent:
         resendable.append(Status.SENT)
     with transaction.atomic():
+        # Locked by primary key: the admin's queryset is annotated (GROUP BY), which FOR UPDATE refuses.
+        selected = list(queryset.values_list("pk", flat=True))
         rows = list(
-            queryset.select_for_update()
+            ReminderLog.objects.select_for_update()
+            .filter(pk__in=selected)
             .order_by("pk")
             .values("pk", "status", "claimed_at", "channel", "recipient")
         )

@@ -317,18 +317,16 @@ def dispatch_with_celery(log_ids: list[int], *, budget: float | None = None) -> 
     report = DispatchReport()
     if not log_ids:
         return report
-    from celery import current_app
+    from ipplan.celery import app  # this project's app, whatever Celery app was made last (tests make some)
 
-    if current_app.conf.task_always_eager:
+    if app.conf.task_always_eager:
         return deliver_now(log_ids, budget=budget)
-    from ..jobs import deliver_reminder
-
     try:
-        _probe_broker(current_app.conf.broker_write_url or current_app.conf.broker_url)
-        with _quick_connection(current_app) as connection:
+        _probe_broker(app.conf.broker_write_url or app.conf.broker_url)
+        with _quick_connection(app) as connection:
             for log_id in log_ids:
-                deliver_reminder.apply_async(
-                    (log_id,), connection=connection, retry=False, ignore_result=True
+                app.send_task(
+                    "reminders.deliver", (log_id,), connection=connection, retry=False, ignore_result=True
                 )
                 report.queued.append(log_id)
     except Exception as error:  # kombu's OperationalError, OSError, redis errors: the broker is unreachable
@@ -470,8 +468,11 @@ def prepare_resend(queryset, *, include_sent: bool = False, now: datetime.dateti
     if include_sent:
         resendable.append(Status.SENT)
     with transaction.atomic():
+        # Locked by primary key: the admin's queryset is annotated (GROUP BY), which FOR UPDATE refuses.
+        selected = list(queryset.values_list("pk", flat=True))
         rows = list(
-            queryset.select_for_update()
+            ReminderLog.objects.select_for_update()
+            .filter(pk__in=selected)
             .order_by("pk")
             .values("pk", "status", "claimed_at", "channel", "recipient")
         )

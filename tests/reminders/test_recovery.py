@@ -8,10 +8,10 @@ import time
 
 import pytest
 import time_machine
-from celery import current_app
 from django.core import mail
 from django.urls import reverse
 
+from ipplan.celery import app as celery_app
 from reminders import services
 from reminders.models import ReminderLog
 
@@ -191,7 +191,7 @@ def test_a_failed_digest_is_superseded_others_are_retried_and_old_ones_given_up(
 @pytest.fixture
 def broker_down():
     """Celery as in production (not eager), its broker a closed port on our Redis host."""
-    conf = current_app.conf
+    conf = celery_app.conf
     saved = conf.broker_url, conf.task_always_eager
     conf.broker_url = f"redis://127.0.0.1:{free_port()}/9"
     conf.task_always_eager = False

@@ -257,7 +257,11 @@ def deliver(log_id: int, *, now: datetime.datetime | None = None) -> Delivery:
     log = ReminderLog.objects.get(pk=log_id)
     try:
         channels.send(log)
-    except Exception as error:  # any failure of a channel is a failed attempt (ChannelError is an OSError)
+    except channels.ChannelRejected as error:  # the vendor refuses it: retrying changes nothing until fixed
+        return _rejected(log, str(error)[:2000])
+    except (
+        Exception
+    ) as error:  # any other failure of a channel is a failed attempt (ChannelError is an OSError)
         return _failed(log, f"{type(error).__name__}: {error}"[:2000], now)
     ReminderLog.objects.filter(pk=log_id).update(
         status=Status.SENT, sent_at=timezone.now(), error="", next_attempt_at=None
@@ -275,6 +279,16 @@ def _failed(log: ReminderLog, error: str, now: datetime.datetime) -> Delivery:
     rows.update(status=Status.FAILED, error=error, next_attempt_at=now + wait)
     logger.warning("reminder %s failed (attempt %s), retry in %s: %s", log.pk, log.attempts, wait, error)
     return Delivery("failed", retry_in=wait.total_seconds(), error=error)
+
+
+def _rejected(log: ReminderLog, error: str) -> Delivery:
+    """A refusal (wrong key or secret, deleted robot, unknown template) ends 已放弃 at once with the vendor's
+    answer; once the setting is fixed, 再次发送 in the admin sends it again."""
+    ReminderLog.objects.filter(pk=log.pk, status=Status.SENDING).update(
+        status=Status.GAVE_UP, error=f"已放弃:对方拒绝,重试无益,请检查设置后再次发送。{error}"[:2000]
+    )
+    logger.warning("reminder %s refused, not retried: %s", log.pk, error)
+    return Delivery("gave_up", error=error)
 
 
 def _gave_up_reason(attempts: int | None = None) -> str:

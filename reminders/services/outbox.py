@@ -19,7 +19,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from ..models import ReminderLog, ReminderLogTask
-from . import channels
+from . import action_links, channels
 from .compute import Email
 from .render import render
 
@@ -38,6 +38,7 @@ def claim(emails: list[Email]) -> list[int]:
     ids of this batch's rows that still need sending. Call inside a transaction."""
     if not emails:
         return []
+    action_links.attach(emails)
     rendered: dict[tuple, tuple[str, str, str]] = {}
     new_rows = []
     for email in emails:

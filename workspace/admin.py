@@ -21,7 +21,16 @@ class ActionLinkAdmin(PolicyAdminMixin, admin.ModelAdmin):
     raw_id_fields = ["user", "task"]
     date_hierarchy = "created_at"
     actions = ["revoke_selected"]
-    fields = ["user", "task", "channel", "created_at", "expires_at", "used_at", "revoked_at", "revoked_reason"]
+    fields = [
+        "user",
+        "task",
+        "channel",
+        "created_at",
+        "expires_at",
+        "used_at",
+        "revoked_at",
+        "revoked_reason",
+    ]
     readonly_fields = fields
 
     def has_add_permission(self, request):

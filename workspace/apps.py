@@ -20,7 +20,13 @@ class WorkspaceConfig(AppConfig):
 
         from . import links
 
-        pre_save.connect(links.on_liaison_pre_save, sender=Liaison, dispatch_uid="workspace.links.liaison_pre")
-        post_save.connect(links.on_liaison_saved, sender=Liaison, dispatch_uid="workspace.links.liaison_saved")
-        post_delete.connect(links.on_liaison_deleted, sender=Liaison, dispatch_uid="workspace.links.liaison_del")
+        pre_save.connect(
+            links.on_liaison_pre_save, sender=Liaison, dispatch_uid="workspace.links.liaison_pre"
+        )
+        post_save.connect(
+            links.on_liaison_saved, sender=Liaison, dispatch_uid="workspace.links.liaison_saved"
+        )
+        post_delete.connect(
+            links.on_liaison_deleted, sender=Liaison, dispatch_uid="workspace.links.liaison_del"
+        )
         post_save.connect(links.on_user_saved, sender=get_user_model(), dispatch_uid="workspace.links.user")

@@ -182,7 +182,9 @@ def find(token: str) -> ActionLink | None:
     if not TOKEN_RE.match(token or ""):
         return None
     return (
-        ActionLink.objects.select_related("user", "task__measure__plan", "task__agency", "task__acknowledged_by")
+        ActionLink.objects.select_related(
+            "user", "task__measure__plan", "task__agency", "task__acknowledged_by"
+        )
         .filter(token_hash=hash_token(token))
         .first()
     )
@@ -212,7 +214,9 @@ def open_link(token: str, now: datetime.datetime | None = None) -> Opened:
     if link is None:
         return Opened(None, _("链接无效:请检查是否完整复制了消息中的链接。"))
     if link.revoked_at is not None:
-        return Opened(link, _("链接已撤销(%(why)s)。") % {"why": link.get_revoked_reason_display() or "—"}, True)
+        return Opened(
+            link, _("链接已撤销(%(why)s)。") % {"why": link.get_revoked_reason_display() or "—"}, True
+        )
     if link.expires_at <= now:
         return Opened(link, _("链接已过期(有效期至 %(d)s)。") % {"d": _local(link.expires_at)}, True)
     problem = _still_allowed(link)

@@ -53,7 +53,10 @@ class ActionLink(models.Model):
     token_hash = models.CharField(_("令牌摘要"), max_length=64, unique=True, editable=False)
     salt = models.CharField(_("盐值"), max_length=32, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="action_links", verbose_name=_("联络员")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="action_links",
+        verbose_name=_("联络员"),
     )
     task = models.ForeignKey(
         "tasks.Task", on_delete=models.CASCADE, related_name="action_links", verbose_name=_("任务")
@@ -61,7 +64,9 @@ class ActionLink(models.Model):
     channel = models.CharField(_("发送渠道"), max_length=20, choices=Channel.choices)
     created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
     expires_at = models.DateTimeField(_("失效时间"))
-    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True, help_text=_("通过该链接签收的时间。"))
+    used_at = models.DateTimeField(
+        _("使用时间"), null=True, blank=True, help_text=_("通过该链接签收的时间。")
+    )
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revoked_reason = models.CharField(_("撤销原因"), max_length=20, choices=Revoked.choices, blank=True)
 

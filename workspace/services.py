@@ -128,7 +128,11 @@ def acknowledge(*, task: Task, user, via: str = Task.AckVia.WEB) -> Task:
             task.acknowledged_at = timezone.now()
             task.acknowledged_by = user
             task.acknowledged_via = via
-            reason = _("签收") if via == Task.AckVia.WEB else _("签收(%(via)s)") % {"via": task.get_acknowledged_via_display()}
+            reason = (
+                _("签收")
+                if via == Task.AckVia.WEB
+                else _("签收(%(via)s)") % {"via": task.get_acknowledged_via_display()}
+            )
             _save(task, user, reason)
     return task
 

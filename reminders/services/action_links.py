@@ -21,7 +21,11 @@ KINDS_WITH_LINKS = {ReminderLog.Kind.DIGEST, ReminderLog.Kind.URGE}
 
 def attach(emails: list[Email]) -> None:
     """Fill ``email.action_links`` (task id → url) for each digest and 催办 that will be sent."""
-    wanted = [email for email in emails if email.kind in KINDS_WITH_LINKS and email.recipient and not email.skip_reason]
+    wanted = [
+        email
+        for email in emails
+        if email.kind in KINDS_WITH_LINKS and email.recipient and not email.skip_reason
+    ]
     if not wanted:
         return
     agencies = {line.agency_id for email in wanted for line in email.lines}

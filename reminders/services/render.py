@@ -7,6 +7,7 @@ import functools
 import html
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -64,7 +65,8 @@ def lines_text(lines: list[TaskLine], links: dict[int, str] | None = None) -> st
     words = wording()
     if links:  # one-click 签收 links are per recipient: added after the shared, cached line
         return "".join(
-            f"{number}. {line.items(words)[0]}" + (f"   {words['sign']}:{links[line.pk]}\n" if line.pk in links else "")
+            f"{number}. {line.items(words)[0]}"
+            + (f"   {words['sign']}:{links[line.pk]}\n" if line.pk in links else "")
             for number, line in enumerate(lines, 1)
         )
     return "".join(f"{number}. {line.items(words)[0]}" for number, line in enumerate(lines, 1))
@@ -122,6 +124,7 @@ def _render(email: Email) -> tuple[str, str, str]:
         "counts": email.counts(),
         "summary": email.reason_summary(),
         "weekly": "-W" in email.period,
+        "action_link_days": settings.ACTION_LINK_DAYS,
     }
     if email.kind == Kind.ESCALATION:
         groups = email.agency_groups()

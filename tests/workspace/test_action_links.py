@@ -118,9 +118,9 @@ def test_the_button_acknowledges_as_the_liaison_through_the_channel(link, alice,
     # Nobody was logged in: every other page still asks for a password.
     assert "_auth_user_id" not in client.session
     assert client.get(reverse("workspace:task_detail", args=[task.pk])).url.startswith(reverse("login"))
-    assert client.post(reverse("workspace:acknowledge", args=[task.pk]), {"csrfmiddlewaretoken": str(csrf)}).url.startswith(
-        reverse("login")
-    )
+    assert client.post(
+        reverse("workspace:acknowledge", args=[task.pk]), {"csrfmiddlewaretoken": str(csrf)}
+    ).url.startswith(reverse("login"))
 
 
 def test_the_button_needs_the_csrf_token_of_the_page(link, finance_task):
@@ -246,7 +246,9 @@ def test_reassigning_the_task_revokes(client, link, lead, finance_task, market):
 
 def test_finishing_the_task_revokes(link, alice, lead, finance_task):
     row, _token = link
-    services.submit_progress(task=finance_task, user=alice, text="已完成", percent=100, status="completion_requested")
+    services.submit_progress(
+        task=finance_task, user=alice, text="已完成", percent=100, status="completion_requested"
+    )
     services.approve_completion(task=finance_task, user=lead)
     row.refresh_from_db()
     assert row.revoked_reason == ActionLink.Revoked.DONE
@@ -360,4 +362,3 @@ def test_the_leader_may_look_but_not_revoke(client, link, leader):
 def test_a_deleted_user_takes_their_links(link, alice):
     get_user_model().objects.filter(pk=alice.pk).delete()
     assert not ActionLink.objects.exists()
-

@@ -40,7 +40,9 @@ class ActionLinkAdmin(PolicyAdminMixin, admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False  # revoke instead: the row records that a link was sent and whether it was used
+        # The lead bureau revokes instead: the row records that a link was sent and whether it was used. A
+        # superuser may delete (deleting a plan or a user takes its links with it).
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
 
     def has_revoke_permission(self, request) -> bool:
         return can_write(request.user)

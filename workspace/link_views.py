@@ -1,7 +1,7 @@
 """The one-click 签收 page that messages link to (``/a/<token>/``, no login; rules in workspace/links.py).
 
 GET and HEAD show the task and change nothing; POST 签收s that one task. The page is never cached, never
-indexed, and sends no Referer, so the token does not leave through the links it shows."""
+indexed, and its Referer carries the site's origin only, so the token does not leave through its links."""
 
 from __future__ import annotations
 
@@ -40,7 +40,9 @@ def _count_failure(request: HttpRequest) -> None:
 def _respond(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
     response = render(request, "workspace/action_link.html", context, status=status)
     add_never_cache_headers(response)
-    response["Referrer-Policy"] = "no-referrer"
+    # Never the path (the token) in a Referer, to this site or any other. Not "no-referrer": with it, browsers
+    # send "Origin: null" on the form's POST, which Django's CSRF check rightly refuses.
+    response["Referrer-Policy"] = "strict-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

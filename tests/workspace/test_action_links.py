@@ -78,7 +78,7 @@ def test_opening_the_link_shows_the_task_and_changes_nothing(client, link, finan
     page = response.content.decode()
     assert finance_task.measure.plan.title in page and "区金融局" in page and "牵头" in page
     assert "2021-12-31" in page and "签收</button>" in page and "查看详情" in page
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "strict-origin"
     assert "no-store" in response["Cache-Control"]
     assert response["X-Robots-Tag"] == "noindex, nofollow"
     assert state(finance_task) == before
@@ -176,7 +176,7 @@ def test_unknown_and_malformed_tokens_are_404_with_a_way_to_log_in(client, link)
         assert response.status_code == 404
         page = response.content.decode()
         assert "链接无效" in page and reverse("login") in page
-        assert response["Referrer-Policy"] == "no-referrer"
+        assert response["Referrer-Policy"] == "strict-origin"
 
 
 def test_an_expired_link_is_gone_and_writes_nothing(client, link, finance_task):

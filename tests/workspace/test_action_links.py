@@ -78,6 +78,8 @@ def test_opening_the_link_shows_the_task_and_changes_nothing(client, link, finan
     page = response.content.decode()
     assert finance_task.measure.plan.title in page and "区金融局" in page and "牵头" in page
     assert "2021-12-31" in page and "签收</button>" in page and "查看详情" in page
+    late = finance_task.overdue_days()
+    assert (f"已逾期 {late} 天" in page) == (late > 0)
     assert response["Referrer-Policy"] == "strict-origin"
     assert "no-store" in response["Cache-Control"]
     assert response["X-Robots-Tag"] == "noindex, nofollow"

@@ -42,7 +42,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from .models import ActionLink
+from .models import MESSAGE_CHANNELS, ActionLink
 
 Channel = ActionLink.Channel
 Revoked = ActionLink.Revoked
@@ -136,7 +136,7 @@ def issue_links(
     from agencies.models import Liaison
     from tasks.models import Task
 
-    if channel not in Channel.values:
+    if channel not in dict(MESSAGE_CHANNELS):
         raise ValueError(f"unknown channel {channel!r}")
     now = now or timezone.now()
     wanted = {task_id: set(user_ids) for task_id, user_ids in user_ids_by_task.items() if user_ids}

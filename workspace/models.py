@@ -3,6 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from reminders.models import ReminderLog
+
 
 class Preferences(models.Model):
     """One user's display settings (我的设置). Read once per session: see ``workspace.display``."""
@@ -22,6 +24,12 @@ class Preferences(models.Model):
         return str(self.user)
 
 
+# The channels a message with links goes out on: every ReminderLog channel but the in-app inbox.
+MESSAGE_CHANNELS = [
+    choice for choice in ReminderLog.Channel.choices if choice[0] != ReminderLog.Channel.INBOX
+]
+
+
 class ActionLinkQuerySet(models.QuerySet):
     def usable(self, now=None):
         """Links that still open: neither revoked nor expired (used ones still say 已签收)."""
@@ -37,11 +45,7 @@ class ActionLink(models.Model):
     the link's user, and nothing else. Revoked by hand in the admin, and by the system when the liaison
     leaves the agency or is deactivated, or the task is reassigned or done."""
 
-    class Channel(models.TextChoices):  # the message channels (ReminderLog.Channel), the inbox aside
-        EMAIL = "email", _("邮件")
-        WECOM = "wecom", _("企业微信")
-        DINGTALK = "dingtalk", _("钉钉")
-        SMS = "sms", _("短信")
+    Channel = ReminderLog.Channel
 
     class Revoked(models.TextChoices):
         BY_HAND = "by_hand", _("督办人员撤销")
@@ -61,7 +65,7 @@ class ActionLink(models.Model):
     task = models.ForeignKey(
         "tasks.Task", on_delete=models.CASCADE, related_name="action_links", verbose_name=_("任务")
     )
-    channel = models.CharField(_("发送渠道"), max_length=20, choices=Channel.choices)
+    channel = models.CharField(_("发送渠道"), max_length=20, choices=MESSAGE_CHANNELS)
     created_at = models.DateTimeField(_("生成时间"), default=timezone.now)
     expires_at = models.DateTimeField(_("失效时间"))
     used_at = models.DateTimeField(

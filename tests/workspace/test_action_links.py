@@ -364,3 +364,9 @@ def test_the_leader_may_look_but_not_revoke(client, link, leader):
 def test_a_deleted_user_takes_their_links(link, alice):
     get_user_model().objects.filter(pk=alice.pk).delete()
     assert not ActionLink.objects.exists()
+
+
+def test_links_are_for_message_channels_only(alice, finance_task):
+    with pytest.raises(ValueError):
+        links.issue_links({finance_task.pk: [alice.pk]}, "inbox")  # the in-app inbox needs no link
+    assert links.issue_links({}, Channel.SMS) == {}

@@ -246,7 +246,9 @@ def fill(kind: str, w, role: str) -> dict:
     if kind == "token":  # the token is the credential: each role uses one it was given
         return {"token": w.feeds["leader" if role in ("leader", "lead", "superuser") else "bob"].token}
     if kind == "action_link":  # the token is the credential: anyone holding bob's link may 签收 with it
-        return {"token": w.link_token if role not in ("leader", "lead", "superuser") else w.revoked_link_token}
+        return {
+            "token": w.link_token if role not in ("leader", "lead", "superuser") else w.revoked_link_token
+        }
     if kind == "job":
         return {"pk": w.jobs[JOB_OF[role]].pk}
     if kind == "reset":

@@ -19,7 +19,7 @@ from django.contrib.auth.models import Group, Permission
 
 LEAD_BUREAU_GROUP = "督办人员"
 LEADER_GROUP = "领导"
-MANAGED_APPS = ("agencies", "tasks", "reminders", "reports")
+MANAGED_APPS = ("agencies", "tasks", "reminders", "reports", "workspace")
 # Infrastructure whose admin only a superuser needs (beat schedules, lockout records).
 SUPERUSER_ONLY_APPS = ("django_celery_beat", "axes")
 # Records written by the system: read, and deleted (to lift a lockout), never added or edited by hand.

@@ -209,6 +209,11 @@ FILE_UPLOAD_HANDLERS = [
 # installation, each 督办人员 sets theirs in 管理后台 → 督办人员设置.
 IPPLAN_JURISDICTION = os.environ.get("IPPLAN_JURISDICTION", "").strip()
 
+# One-click 签收 links in messages (workspace/links.py): days a link works, and how many unknown tokens one
+# address may try per quarter hour before the link pages answer 429.
+ACTION_LINK_DAYS = envint("ACTION_LINK_DAYS", "14")
+ACTION_LINK_FAILURE_LIMIT = envint("ACTION_LINK_FAILURE_LIMIT", "20")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"

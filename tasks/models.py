@@ -330,6 +330,16 @@ class Task(models.Model):
         SUPPORT = "support", _("配合")
         RESPONSIBLE = "responsible", _("负责")
 
+    class AckVia(models.TextChoices):
+        """How a task was 签收ed: in the system, or through a one-click link sent in a message (the link's
+        channel, same values as ``ReminderLog.Channel``; see workspace/links.py)."""
+
+        WEB = "web", _("在系统中")
+        EMAIL = "email", _("通过邮件链接")
+        WECOM = "wecom", _("通过企业微信链接")
+        DINGTALK = "dingtalk", _("通过钉钉链接")
+        SMS = "sms", _("通过短信链接")
+
     class Status(models.TextChoices):
         NOT_STARTED = "not_started", _("未开始")
         IN_PROGRESS = "in_progress", _("推进中")
@@ -362,6 +372,9 @@ class Task(models.Model):
         null=True,
         blank=True,
         related_name="+",
+    )
+    acknowledged_via = models.CharField(
+        _("签收方式"), max_length=20, choices=AckVia.choices, blank=True, help_text=_("早期签收未记录方式。")
     )
     completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     # Assigned through a collective subject (各区、县（市）): the group the agency belongs to. When members join

@@ -70,6 +70,8 @@ from tasks.models import (
     Section,
     Task,
 )
+from workspace import links
+from workspace.models import ActionLink
 
 from .conftest import PASSWORD
 
@@ -192,6 +194,10 @@ def world(db, settings, tmp_path):
     AccessLog.objects.create(username="bob", ip_address="10.0.0.1")
     AccessFailureLog.objects.create(username="bob", ip_address="10.0.0.1")
     LogEntry.objects.log_actions(w.root.pk, [w.plan], action_flag=1, change_message="[]", single_object=True)
+    # One-click 签收 links: bob's for his task, and one revoked by the lead bureau.
+    _link, w.link_token = links.create_link(w.bob, w.sci, ActionLink.Channel.EMAIL)
+    revoked, w.revoked_link_token = links.create_link(w.bob, w.sci, ActionLink.Channel.EMAIL)
+    links.revoke(links=[revoked.pk], reason=ActionLink.Revoked.BY_HAND)
     w.users = {
         "anonymous": None,
         "liaison_own": w.bob,
@@ -245,6 +251,10 @@ def fill(kind: str, w, role: str) -> dict:
         return {"plan_id": w.plan.pk}
     if kind == "token":  # the token is the credential: each role uses one it was given
         return {"token": w.feeds["leader" if role in ("leader", "lead", "superuser") else "bob"].token}
+    if kind == "action_link":  # the token is the credential: anyone holding bob's link may 签收 with it
+        return {
+            "token": w.link_token if role not in ("leader", "lead", "superuser") else w.revoked_link_token
+        }
     if kind == "job":
         return {"pk": w.jobs[JOB_OF[role]].pk}
     if kind == "reset":
@@ -331,6 +341,8 @@ TABLE: dict[str, Rule] = {
     "review/bulk/": R("LNNNNNN", "LDDDDAA"),  # without a selection: the page says nothing was chosen
     "inbox/": R("LAAAAAA", "LAAAAAA"),
     "inbox/read/": R("LNNNNNN", "LWWWWWW"),  # marks the user's own messages read
+    # bob's one-click link 签收s his task whoever holds it, logged in or not; a revoked one answers 410
+    "a/<str:token>/": R("AAAAAAA", "WWWWAAA", "action_link"),
     "profile/": R("LAAAAAA", "LWWWWWW"),
     "reminders/preview/": R("LDDDAAA", "LDDDDWW"),
     "reminders/urge/": R("NNNNNNN", "LDDDDWW", data={"scope": "overdue"}),
@@ -522,6 +534,8 @@ ADMIN_MODELS = {
     "axes.accessattempt": "lockout",
     "axes.accesslog": "lockout",
     "axes.accessfailurelog": "lockout",
+    # read-only; the lead bureau revokes with an action, only a superuser deletes (a plan takes its links along)
+    "workspace.actionlink": "report",
 }
 
 
@@ -616,6 +630,7 @@ SNAPSHOT_MODELS = [
     SolarSchedule,
     ClockedSchedule,
     LogEntry,
+    ActionLink,
     Task.history.model,
     Measure.history.model,
 ]

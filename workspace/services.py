@@ -28,6 +28,8 @@ from reminders.services import notices
 from tasks.models import Attachment, ExtensionRequest, Indicator, IndicatorValue, ProgressUpdate, Task
 from tasks.status import Period, next_period, period_by_key, period_of, previous_period
 
+from . import links
+
 ATTACHMENT_KINDS = {"pdf", "image", "docx", "xlsx"}
 MAX_ATTACHMENTS = 5
 
@@ -64,6 +66,7 @@ def _set_status(task: Task, status: str, now: datetime.datetime) -> None:
     if status == Task.Status.DONE:
         task.percent = 100
         task.completed_at = task.completed_at or now
+        links.revoke(tasks=[task.pk], reason=links.Revoked.DONE)
     else:
         task.completed_at = None
 
@@ -113,15 +116,24 @@ def _advance_report_due(task: Task, period: Period) -> None:
 # Liaison actions -------------------------------------------------------------------------------------
 
 
-def acknowledge(*, task: Task, user) -> Task:
-    """签收. Acknowledging twice keeps the first acknowledgement."""
+def acknowledge(*, task: Task, user, via: str = Task.AckVia.WEB) -> Task:
+    """签收, in the system or (``via`` a message channel) through a one-click link (workspace/links.py).
+    Acknowledging twice keeps the first acknowledgement, its time, person and way."""
     require_reporter(user, task)
+    if via not in Task.AckVia.values:
+        raise ValidationError(_("未知的签收方式。"))
     with transaction.atomic():
         task = _locked(task)
         if task.acknowledged_at is None:
             task.acknowledged_at = timezone.now()
             task.acknowledged_by = user
-            _save(task, user, _("签收"))
+            task.acknowledged_via = via
+            reason = (
+                _("签收")
+                if via == Task.AckVia.WEB
+                else _("签收(%(via)s)") % {"via": task.get_acknowledged_via_display()}
+            )
+            _save(task, user, reason)
     return task
 
 
@@ -204,6 +216,7 @@ def submit_progress(
         task.last_reported_at = now
         if task.acknowledged_at is None:  # reporting is receipt enough
             task.acknowledged_at, task.acknowledged_by = now, user
+            task.acknowledged_via = Task.AckVia.WEB
         if period is not None:
             _advance_report_due(task, period)
         reason = _("申请办结") if status == Task.Status.COMPLETION_REQUESTED else _("报送进展")
@@ -429,12 +442,14 @@ def reassign(*, task: Task, user, agency: Agency, reason: str) -> Task:
         task.agency = agency
         task.acknowledged_at = None
         task.acknowledged_by = None
+        task.acknowledged_via = ""
         _save(
             task,
             user,
             _("由 %(old)s 改为 %(new)s 承办:%(r)s") % {"old": previous, "new": agency, "r": reason},
         )
         notices.on_reassigned(task, actor=user, previous_agency=previous, reason=reason)
+        links.revoke(tasks=[task.pk], reason=links.Revoked.REASSIGNED)
     return task
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import link_views, views
 
 app_name = "workspace"
 
@@ -23,4 +23,6 @@ urlpatterns = [
     path("profile/display/", views.set_display, name="set_display"),
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/read/", views.inbox_read, name="inbox_read"),
+    # One-click 签收 from a message: the token is the credential (workspace/links.py)
+    path("a/<str:token>/", link_views.action_link, name="action_link"),
 ]

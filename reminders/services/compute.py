@@ -123,6 +123,8 @@ class Email:
     skip_reason: str = ""  # set: logged as skipped, not sent
     requested_by_id: int | None = None
     existing_status: str = ""  # filled by annotate_existing() for the preview
+    # Task id → its one-click 签收 link for this recipient (filled at claim time, see action_links.py).
+    action_links: dict[int, str] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -153,8 +155,8 @@ class Email:
             {
                 **section,
                 "count": len(section["lines"]),
-                "text": lines_text(section["lines"]),
-                "html": lines_html(section["lines"]),
+                "text": lines_text(section["lines"], self.action_links),
+                "html": lines_html(section["lines"], self.action_links),
             }
             for section in self.sections()
         ]

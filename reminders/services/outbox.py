@@ -40,7 +40,7 @@ from django.utils import timezone
 from kombu.utils.url import url_to_parts
 
 from ..models import ReminderLog, ReminderLogTask
-from . import channels, fanout
+from . import action_links, channels, fanout
 from .compute import Email
 from .render import render
 
@@ -111,6 +111,7 @@ def claim(emails: list[Email], *, now: datetime.datetime | None = None) -> Claim
     now = now or timezone.now()
     batch = uuid.uuid4().hex
     expected_by = now + sending_lease()  # queued now; the recovery job looks again if nobody took it
+    action_links.attach(emails)  # one-click 签收 links for the tasks not yet 签收ed (workspace/links.py)
     rendered: dict[tuple, tuple[str, str, str]] = {}
     new_rows = []
     for email in emails:

@@ -7,6 +7,7 @@ import functools
 import html
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -50,6 +51,7 @@ def _wording(language: str) -> dict:
             "due": _("%(date)s 到期,还有 %(days)d 天"),
             "count": _("%(n)d 项"),
             "more": _("……另有 %(n)d 项,请在系统中查看。"),
+            "sign": _("一键签收(无需登录)"),
             "roles": {role.value: str(role.label) for role in Task.Role},
         }
 
@@ -59,18 +61,32 @@ def wording() -> dict:
     return _wording(translation.get_language() or "zh-hans")
 
 
-def lines_text(lines: list[TaskLine]) -> str:
+def lines_text(lines: list[TaskLine], links: dict[int, str] | None = None) -> str:
     words = wording()
+    if links:  # one-click 签收 links are per recipient: added after the shared, cached line
+        return "".join(
+            f"{number}. {line.items(words)[0]}"
+            + (f"   {words['sign']}:{links[line.pk]}\n" if line.pk in links else "")
+            for number, line in enumerate(lines, 1)
+        )
     return "".join(f"{number}. {line.items(words)[0]}" for number, line in enumerate(lines, 1))
 
 
 CELL = 'style="border-bottom:1px solid #eee;padding:6px 4px;vertical-align:top"'
 
 
-def lines_html(lines: list[TaskLine]) -> SafeString:
+def _sign_html(url: str | None, words: dict) -> str:
+    if not url:
+        return ""
+    return f'<br><a href="{escape(url)}" style="color:#1a5fb4;font-weight:bold">{escape(words["sign"])}</a>'
+
+
+def lines_html(lines: list[TaskLine], links: dict[int, str] | None = None) -> SafeString:
     words = wording()
+    links = links or {}
     rows = "".join(
-        f"<tr><td {CELL}>{number}.</td><td {CELL}>{line.items(words)[1]}</td></tr>\n"
+        f"<tr><td {CELL}>{number}.</td><td {CELL}>{line.items(words)[1]}{_sign_html(links.get(line.pk), words)}"
+        "</td></tr>\n"
         for number, line in enumerate(lines, 1)
     )
     return mark_safe(f'<table style="border-collapse:collapse;width:100%;font-size:14px">\n{rows}</table>')
@@ -108,6 +124,7 @@ def _render(email: Email) -> tuple[str, str, str]:
         "counts": email.counts(),
         "summary": email.reason_summary(),
         "weekly": "-W" in email.period,
+        "action_link_days": settings.ACTION_LINK_DAYS,
     }
     if email.kind == Kind.ESCALATION:
         groups = email.agency_groups()

@@ -24,7 +24,8 @@ from django.utils.http import urlsafe_base64_encode
 from reports.models import ExportJob
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import World, log_in
-from workspace.models import Preferences
+from workspace import links
+from workspace.models import ActionLink, Preferences
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -49,6 +50,7 @@ SAMPLE_KWARGS: dict[str, Callable[[World, object], dict]] = {
     "workspace:attachment": lambda w, u: {"pk": w.attachment.pk},
     "workspace:correct_update": lambda w, u: {"pk": w.attachment.update_id},
     "reports:calendar_feed": lambda w, u: {"token": "not-a-token"},
+    "workspace:action_link": lambda w, u: {"token": action_link(w.overdue)},
     "reports:liaison_calendar": lambda w, u: {"liaison_id": w.overdue.agency.liaisons.get().pk},
     "reports:plan_calendar": lambda w, u: {"plan_id": w.overdue.measure.plan_id},
     "reports:task_ics": lambda w, u: {"pk": w.overdue.pk},
@@ -64,6 +66,12 @@ SAMPLE_KWARGS: dict[str, Callable[[World, object], dict]] = {
 }
 # More pages than the URL patterns name: the task page in its other states, a filtered list, a failed report.
 EXTRA_PAGES: dict[str, Callable[[World], list[str]]] = {
+    # the one-click 签收 page 签收ed, revoked (410) and unknown (404)
+    "anonymous": lambda w: [
+        reverse("workspace:action_link", args=[action_link(w.due_soon)]),
+        reverse("workspace:action_link", args=[action_link(w.overdue, revoked=True)]),
+        reverse("workspace:action_link", args=["0" * 43]),
+    ],
     "alice": lambda w: [
         reverse("workspace:task_detail", args=[w.overdue.pk]),
         reverse("workspace:task_detail", args=[w.asking_to_close.pk]),
@@ -78,6 +86,14 @@ EXTRA_PAGES: dict[str, Callable[[World], list[str]]] = {
     ],
     "leader": lambda w: [reverse("workspace:task_detail", args=[w.overdue.pk])],
 }
+
+
+def action_link(task, *, revoked: bool = False) -> str:
+    """A token of a one-click 签收 link to ``task`` for its agency's liaison."""
+    link, token = links.create_link(task.agency.liaisons.get().user, task, ActionLink.Channel.EMAIL)
+    if revoked:
+        links.revoke(links=[link.pk], reason=ActionLink.Revoked.BY_HAND)
+    return token
 
 
 def export_job(user) -> ExportJob:

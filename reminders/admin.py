@@ -15,7 +15,7 @@ from .selectors import missing_holiday_years
 from .services import dispatch_with_celery, send_urge
 
 PRESUMED_NOTE = _(
-    "推定:该年尚无放假安排,系统按《全国年节及纪念日放假办法》推定的法定节日放假日(含周末补假);"
+    "推定:该年缺少放假安排时,系统按《全国年节及纪念日放假办法》推定的法定节日放假日(含周末补假);"
     "调休上班日无法推定,未列入。"
 )
 

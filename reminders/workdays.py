@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime
+import functools
 import logging
 from collections.abc import Iterable, Iterator
 
@@ -91,7 +92,8 @@ def load_package_holidays_counted(holiday_model: type[models.Model] | None = Non
 # The statutory days, for a year without its 放假安排
 
 
-def statutory_holidays(year: int) -> list[tuple[datetime.date, str]]:
+@functools.lru_cache(maxsize=32)  # lunar-python takes ~15 ms a year; the answer never changes
+def statutory_holidays(year: int) -> tuple[tuple[datetime.date, str], ...]:
     """(date, name) of the days off the 全国年节及纪念日放假办法 fixes for ``year``, as in force from
     1 January 2025, with the 补假 its article 6 requires. Sorted by date.
 
@@ -135,7 +137,7 @@ def statutory_holidays(year: int) -> list[tuple[datetime.date, str]]:
         while candidate.weekday() >= 5 or candidate in days:
             candidate += ONE_DAY
         days[candidate] = name + MAKE_UP_SUFFIX
-    return sorted(days.items())
+    return tuple(sorted(days.items()))
 
 
 def arranged_years(years: Iterable[int]) -> set[int]:
@@ -163,7 +165,7 @@ def missing_arrangement_message(year: int) -> str:
     return (
         f"警告:系统中没有 {year} 年的放假安排(国务院办公厅节假日安排通知)。{year} 年暂按《全国年节及"
         "纪念日放假办法》推定法定节日放假(元旦、春节、清明节、劳动节、端午节、中秋节、国庆节及周末补假,"
-        "来源标为“推定”),调休上班日无法推定,仍按周一至周五计算,提醒日期可能与实际安排不符。"
+        "来源标为“推定”),调休上班日无法推定(周末一律按休息日计算),提醒日期可能与实际安排不符。"
         "请牵头单位在管理后台“放假安排”中录入该年的放假和调休上班日期;"
         "或升级 chinesecalendar 后运行 manage.py load_holidays(推定记录将被替换)。"
     )

@@ -279,3 +279,16 @@ def test_saving_a_presumed_row_confirms_it(client, lead):
     )
     row.refresh_from_db()
     assert row.source == "manual"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_logs_the_warning(worker, smtp, due_in_2027, wait_for):
+    """The beat's job on a `celery -A ipplan worker` subprocess: its log says what to do, nothing is sent."""
+    assert worker.sweep("2027-10-01").get(timeout=60)["is_working_day"] is False
+    log = wait_for(lambda: WARNING in (text := worker.log_path.read_text()) and text, message="worker log")
+    [line] = [line for line in log.splitlines() if WARNING in line]
+    assert "WARNING" in line and "reminder sweep 2027-10-01: 警告" in line
+    assert "manage.py load_holidays" in log
+    assert Holiday.objects.filter(date__year=2027, source="presumed").count() == len(statutory_holidays(2027))
+    assert smtp.inbox.messages == [] and not ReminderLog.objects.exists()

@@ -210,7 +210,8 @@ def write_presumed_holidays(years: Iterable[int]) -> int:
     # A concurrent sweep may write the same rows: the unique date makes the second insert a no-op.
     Holiday.objects.bulk_create(new, ignore_conflicts=True)
     if new:
-        logger.info("presumed statutory holidays written for %s", ", ".join(str(y) for y in years))
+        written = sorted({row.date.year for row in new})
+        logger.info("presumed statutory holidays written for %s", ", ".join(map(str, written)))
     return len(new)
 
 

@@ -1,6 +1,9 @@
+from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +13,7 @@ from workspace.links import redact_action_links
 
 from .feedback import add_messages, report_messages, resend_messages, urge_messages
 from .models import Holiday, ReminderLog, ReminderLogTask
+from .selectors import missing_holiday_years
 from .services import (
     IN_PROCESS_BUDGET_SECONDS,
     dispatch_with_celery,
@@ -18,23 +22,90 @@ from .services import (
     send_urge,
 )
 
+PRESUMED_NOTE = _(
+    "推定:该年缺少放假安排时,系统按《全国年节及纪念日放假办法》推定的法定节日放假日(含周末补假);"
+    "调休上班日无法推定,未列入。"
+)
+
+
+class HolidayForm(forms.ModelForm):
+    """A date held by a presumed (推定) row may be entered by hand: the entry replaces that row."""
+
+    class Meta:
+        model = Holiday
+        fields = ["date", "name", "is_working_day"]
+
+    replaces: Holiday | None = None
+
+    def clean(self):
+        cleaned = super().clean()
+        day = cleaned.get("date")
+        if day:
+            presumed = Holiday.objects.filter(date=day, source=Holiday.Source.PRESUMED)
+            self.replaces = presumed.exclude(pk=self.instance.pk).first()
+        return cleaned
+
+    def validate_unique(self):
+        if self.replaces is None:  # date is the only unique field; a presumed row there gives way
+            super().validate_unique()
+
 
 @admin.register(Holiday)
 class HolidayAdmin(PolicyAdminMixin, admin.ModelAdmin):
-    list_display = ["date", "weekday", "name", "is_working_day", "source"]
-    list_filter = ["is_working_day", "source", "name"]
+    form = HolidayForm
+    list_display = ["date", "weekday", "name", "is_working_day", "source_label"]
+    list_filter = ["source", "is_working_day", "name"]
     search_fields = ["name", "date"]
     date_hierarchy = "date"
-    fields = ["date", "name", "is_working_day", "source"]
-    readonly_fields = ["source"]
+    fields = ["date", "name", "is_working_day", "source", "note"]
+    readonly_fields = ["source", "note"]
 
     @admin.display(description=_("星期"))
     def weekday(self, holiday: Holiday) -> str:
         return "一二三四五六日"[holiday.date.weekday()]
 
+    @admin.display(description=_("来源"), ordering="source")
+    def source_label(self, holiday: Holiday):
+        if holiday.source == Holiday.Source.PRESUMED:
+            return format_html('<strong title="{}">{}</strong>', PRESUMED_NOTE, holiday.get_source_display())
+        return holiday.get_source_display()
+
+    @admin.display(description=_("说明"))
+    def note(self, holiday: Holiday) -> str:
+        if holiday.source == Holiday.Source.PRESUMED:
+            return _("%(note)s保存即改为手工录入(确认该日放假)。") % {"note": PRESUMED_NOTE}
+        return "—"
+
+    def changelist_view(self, request, extra_context=None):
+        presumed = Holiday.objects.filter(source=Holiday.Source.PRESUMED)
+        extra_context = {
+            **(extra_context or {}),
+            "presumed_years": [first.year for first in presumed.dates("date", "year")],
+            "missing_years": missing_holiday_years(timezone.localdate()),
+            "presumed_note": PRESUMED_NOTE,
+        }
+        return super().changelist_view(request, extra_context)
+
     def save_model(self, request, obj, form, change):
         obj.source = Holiday.Source.MANUAL  # edited by hand: a later package load must not overwrite it
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            if form.replaces is not None:
+                form.replaces.delete()
+                self.message_user(
+                    request, _("已替换 %(day)s 的推定记录。") % {"day": obj.date.isoformat()}, messages.INFO
+                )
+            super().save_model(request, obj, form, change)
+        left = Holiday.objects.filter(source=Holiday.Source.PRESUMED, date__year=obj.date.year).count()
+        if left:
+            self.message_user(
+                request,
+                _(
+                    "%(year)d 年还有 %(n)d 条推定放假日仍按放假计算。录入完国务院办公厅的放假通知后,"
+                    "请逐条核对:与通知一致的打开保存即改为手工录入,不一致的删除。"
+                )
+                % {"year": obj.date.year, "n": left},
+                messages.WARNING,
+            )
 
 
 class ReminderLogTaskInline(PolicyAdminMixin, admin.TabularInline):

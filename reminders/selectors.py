@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from .models import Holiday
+from .workdays import arranged_years
 
 # The State Council publishes next year's 放假安排 in October–December; warn from November on.
 WARN_NEXT_YEAR_FROM_MONTH = 11
@@ -13,10 +13,11 @@ WARN_NEXT_YEAR_FROM_MONTH = 11
 def missing_holiday_years(today: datetime.date) -> list[int]:
     """Years the sweep needs whose 放假安排 is not in the holiday table (the dashboard shows a warning).
 
-    The current year always counts; the coming year from November. A missing year does not stop the
-    sweep (it falls back to Monday–Friday), but holidays and 调休 days would be treated wrongly."""
+    The current year always counts; the coming year from November. Rows presumed from the statutory days
+    (推定) do not count. A missing year does not stop the sweep (it presumes the statutory days off, see
+    workdays.py), but 调休 working days and the real length of each break would be treated wrongly."""
     years = [today.year]
     if today.month >= WARN_NEXT_YEAR_FROM_MONTH:
         years.append(today.year + 1)
-    covered = {first.year for first in Holiday.objects.filter(date__year__in=years).dates("date", "year")}
+    covered = arranged_years(years)
     return [year for year in years if year not in covered]

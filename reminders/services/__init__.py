@@ -18,7 +18,7 @@ from django.utils import timezone
 from tasks.models import Task
 
 from ..models import ReminderLog
-from ..workdays import calendar_around
+from ..workdays import calendar_around, warn_missing_arrangements, write_presumed_holidays
 from . import notices
 from .compute import (
     MAX_LINES_PER_AGENCY,
@@ -107,6 +107,10 @@ def run_sweep(
     ``result.dispatched`` itself). Safe to run again or concurrently: no row is made twice, and a row made
     by an overlapping run is left to that run (its counts are its own)."""
     day = day or timezone.localdate()
+    # A year of the window without its 放假安排: warn in the log, and (unless a dry run) write its statutory
+    # days as 推定 rows so the admin shows what the sweep assumes; the calendar presumes them either way.
+    if (missing := warn_missing_arrangements(day)) and not dry_run:
+        write_presumed_holidays(missing)
     calendar = calendar_around(day)
     if not calendar.is_working_day(day):
         logger.info("reminder sweep %s: not a working day, nothing sent", day)

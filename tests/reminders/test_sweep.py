@@ -126,13 +126,16 @@ def test_a_make_up_working_day_sweeps(scenario, on_day, sweep):
     assert "bob@example.gov.cn" in [message.to[0] for message in mail.outbox]
 
 
-def test_an_uncovered_year_falls_back_to_monday_to_friday(make_task, finance, alice, on_day, sweep):
+def test_an_uncovered_year_presumes_the_statutory_holidays(make_task, finance, alice, on_day, sweep):
     make_task(finance, "1", due="2027-01-04")
-    with on_day("2027-01-01"):  # a Friday: New Year's Day is not known for 2027, so it counts as working
+    with on_day("2026-12-31"):  # 元旦 2027 presumed: Monday 01-04 is the next working day
         assert sweep().is_working_day
-    with on_day("2027-01-02"):
+    with on_day("2027-01-01"):  # a Friday, 元旦 (no 2027 arrangement: presumed from the statutory days)
         assert not sweep().is_working_day
-    assert [message.to for message in mail.outbox] == [["alice@example.gov.cn"]]
+    with on_day("2027-01-04"):
+        assert sweep().is_working_day
+    assert [message.to for message in mail.outbox] == [["alice@example.gov.cn"]] * 2
+    assert "1个工作日内到期" in mail.outbox[0].body and "今天到期" in mail.outbox[1].body
 
 
 def test_nothing_to_say_sends_nothing(make_task, finance, alice, lead, on_day, sweep):

@@ -20,17 +20,20 @@ def test_the_seeded_calendar_knows_holidays_and_make_up_days():
     assert Holiday.objects.get(date=D(2024, 10, 1)).name == "国庆节"
 
 
-def test_a_year_the_package_does_not_know_falls_back_to_monday_to_friday():
+def test_a_year_the_package_does_not_know_presumes_the_statutory_days_off():
     assert not Holiday.objects.filter(date__year=2027).exists()
-    assert is_working_day(D(2027, 1, 1))  # a Friday; would be 元旦 once entered
+    assert not is_working_day(D(2027, 1, 1))  # a Friday: 元旦, presumed
     assert not is_working_day(D(2027, 1, 2))
-    assert next_working_day(D(2027, 1, 1)) == D(2027, 1, 4)
+    assert is_working_day(D(2027, 1, 4))
+    assert next_working_day(D(2026, 12, 31)) == D(2027, 1, 4)
+    assert not Holiday.objects.filter(date__year=2027).exists()  # asking writes nothing
 
 
-def test_an_entered_holiday_counts_at_once():
+def test_once_a_year_has_rows_the_table_decides():
     Holiday.objects.create(date=D(2027, 1, 1), name="元旦")
     assert not is_working_day(D(2027, 1, 1))
     assert next_working_day(D(2026, 12, 31)) == D(2027, 1, 4)
+    assert is_working_day(D(2027, 10, 1))  # entered by hand without 国庆: nothing is presumed any more
 
 
 def test_loading_the_package_again_adds_nothing_and_keeps_edits():

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from reminders import services
+from reminders import services, workdays
 from reminders.models import ReminderLog
 
 
@@ -27,12 +27,17 @@ class Command(BaseCommand):
                 day = datetime.date.fromisoformat(date)
             except ValueError:
                 raise CommandError(f"日期格式应为 YYYY-MM-DD,如 2024-09-30;收到:{date}") from None
-        result = services.run_sweep(day, dispatch=None, dry_run=dry_run)
+        with workdays.missing_arrangements_reported():  # said below, not logged a second time
+            result = services.run_sweep(day, dispatch=None, dry_run=dry_run)
         report = services.deliver_now(result.dispatched)
         # Without Celery there is no beat: this run also retries what earlier runs left unsent.
         recovery = services.recover(dispatch=services.deliver_now) if not dry_run else None
+        for year in workdays.missing_arrangement_years(day):
+            self.stderr.write(self.style.WARNING(workdays.missing_arrangement_message(year)))
         if not result.is_working_day:
-            self.stdout.write(f"{day.isoformat()} 不是工作日,不发送提醒邮件。")
+            presumed = workdays.WorkingCalendar(day, day).presumed.get(day)
+            why = f"(推定放假:{presumed})" if presumed else ""
+            self.stdout.write(f"{day.isoformat()} 不是工作日{why},不发送提醒邮件。")
             return
         for email in result.emails:
             if email.skip_reason:

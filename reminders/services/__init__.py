@@ -16,7 +16,7 @@ from django.utils import timezone
 from tasks.models import Task
 
 from ..workdays import calendar_around
-from . import notices
+from . import notices, problems, reach
 from .compute import (
     MAX_LINES_PER_AGENCY,
     SWEEP_HOUR,
@@ -55,6 +55,8 @@ __all__ = [
     "lines_text",
     "next_sweep_day",
     "notices",
+    "problems",
+    "reach",
     "render",
     "run_sweep",
     "send_urge",
@@ -86,7 +88,7 @@ def run_sweep(
         annotate_existing(emails)
         return result
     with transaction.atomic():
-        result.dispatched = claim(emails) + notices.claim_notice_digests(day)
+        result.dispatched = claim(emails) + notices.claim_notice_digests(day) + problems.claim_summary(day)
         ids = list(result.dispatched)
         if dispatch is not None:
             transaction.on_commit(lambda: dispatch(ids), robust=True)

@@ -14,12 +14,21 @@ from collections.abc import Callable
 from ipplan.lib.emails import build_message
 
 from ..models import ReminderLog
+from .attachments import for_log
 
 Channel = ReminderLog.Channel
 
 
 def send_email(log: ReminderLog) -> None:
-    build_message(log.subject, log.body_text, log.body_html, log.recipient).send()
+    message = build_message(log.subject, log.body_text, log.body_html, log.recipient)
+    attach_files(message, log)
+    message.send()
+
+
+def attach_files(message, log: ReminderLog) -> None:
+    """Files made at send time from the row (the escalation's .xlsx of its tasks, attachments.py)."""
+    for name, content, mimetype in for_log(log):
+        message.attach(name, content, mimetype)
 
 
 def show_in_inbox(log: ReminderLog) -> None:

@@ -11,19 +11,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from django.contrib.auth import get_user_model
 from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Liaison
-from agencies.roles import LEAD_BUREAU_GROUP
 from ipplan.lib.emails import task_url
 from tasks.models import Task
 
 from ..models import ReminderLog, ReminderLogTask
 from ..workdays import WorkingCalendar, calendar_around
+from . import reach
 from .render import DIGEST_REASONS, LATE_REASONS, escape, lines_html, lines_text, wording
 
 Reason = ReminderLogTask.Reason
@@ -79,9 +78,18 @@ class TaskLine:
         if self.reason == Reason.REPORT_DUE:
             return words["report_due"] % {"date": self.next_report_due}
         if self.reason == Reason.URGED:
+            # ``days`` is the day of the 催办 minus the attention date: > 0 late, < 0 still to come.
             if self.is_ongoing:
+                if self.next_report_due and self.days > 0:
+                    return words["report_missing"] % {"days": self.days, "date": self.next_report_due}
                 return words["urged_ongoing"] % {"date": self.next_report_due or "—"}
-            return words["urged"] % {"date": self.due_date or "—"}
+            if self.due_date is None:
+                return words["urged"] % {"date": "—"}
+            if self.days > 0:
+                return words["overdue"] % {"days": self.days, "date": self.due_date}
+            if self.days == 0:
+                return words["due_today"] % {"date": self.due_date}
+            return words["due"] % {"date": self.due_date, "days": -self.days}
         if self.days == 0:
             return words["due_today"] % {"date": self.due_date}
         return words["due"] % {"date": self.due_date, "days": self.days}
@@ -123,6 +131,10 @@ class Email:
     skip_reason: str = ""  # set: logged as skipped, not sent
     requested_by_id: int | None = None
     existing_status: str = ""  # filled by annotate_existing() for the preview
+    # Escalations: agencies listed whose own liaisons nobody can tell (reach.AgencyGap), and memberless
+    # collectives, so the lead bureau knows who was not notified.
+    not_reached: list = field(default_factory=list)
+    memberless: list = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -167,7 +179,9 @@ class Email:
         groups = [
             {
                 "agency": lines[0].agency_name,
+                "agency_id": lines[0].agency_id,
                 "count": len(lines),
+                "max_days": max(line.days for line in lines),
                 "lines": lines[:MAX_LINES_PER_AGENCY],
                 "more": max(len(lines) - MAX_LINES_PER_AGENCY, 0),
             }
@@ -312,10 +326,8 @@ def compute_reminders(day: datetime.date, *, calendar: WorkingCalendar | None = 
 
 
 def _memberless_group(path: str = "") -> Q:
-    """A collective without members (有关部门 before the lead bureau names them): nobody stands behind it.
-    ``path`` leads from the queried model to the agency ("" for Agency itself, "agency__" for Liaison)."""
-    members = Agency.members.through.objects.filter(from_agency_id=OuterRef(f"{path}pk"))
-    return Q(**{f"{path}is_group": True}) & ~Exists(members)
+    """A collective without members (有关部门 before the lead bureau names them): nobody stands behind it."""
+    return reach.memberless_group(path)
 
 
 def _liaison_rows(**filters) -> list[dict]:
@@ -396,17 +408,7 @@ def _unreachable(kind, day, period, lines_by_agency, covered, **fields) -> list[
 
 
 def _lead_bureau_recipients() -> dict[str, int]:
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name=LEAD_BUREAU_GROUP)
-        .exclude(email="")
-        .order_by("pk")
-        .values_list("email", "pk")
-    )
-    recipients: dict[str, int] = {}
-    for email, pk in users:
-        recipients.setdefault(email.strip().lower(), pk)
-    return recipients
+    return reach.lead_bureau_addresses()
 
 
 def _escalations(day: datetime.date, escalated: list[TaskLine]) -> list[Email]:
@@ -415,6 +417,8 @@ def _escalations(day: datetime.date, escalated: list[TaskLine]) -> list[Email]:
     emails = []
     bureau = _lead_bureau_recipients()
     agency_ids = sorted({line.agency_id for line in escalated})
+    not_reached = reach.unreachable_agencies(agency_ids) if bureau else []
+    memberless = reach.memberless_collectives(agency_ids) if bureau else []
     for email, user_id in sorted(bureau.items()):
         emails.append(
             Email(
@@ -425,6 +429,8 @@ def _escalations(day: datetime.date, escalated: list[TaskLine]) -> list[Email]:
                 lines=escalated,
                 user_id=user_id,
                 agency_ids=agency_ids,
+                not_reached=not_reached,
+                memberless=memberless,
             )
         )
 

@@ -139,7 +139,7 @@ def test_the_escalation_names_who_was_not_notified_and_attaches_the_tasks(
         sweep()
     [escalation] = [m for m in mail.outbox if m.to == ["lead@example.gov.cn"] and "逾期上报" in m.subject]
     assert "以下单位未能收到提醒" in escalation.body
-    assert f"区市场监管局" in escalation.body and "(未能通知该单位)" in escalation.body
+    assert "区市场监管局" in escalation.body and "(未能通知该单位)" in escalation.body
     [(name, content, mimetype)] = escalation.attachments
     assert name == "逾期上报任务清单-20240930.xlsx" and mimetype.endswith("spreadsheetml.sheet")
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
@@ -185,7 +185,7 @@ def test_the_escalation_body_stays_under_1_mb_at_1000_agencies_and_35000_tasks()
     subject, text, html = services.render(email)
     size = len(text.encode()) + len(html.encode())
     assert size < 1_000_000, size
-    assert "共 1000 个单位 35000 项任务" in subject.replace(",", "") or "1000 个单位" in subject
+    assert "1000 个单位 35000 项任务" in subject
     assert text.count("/tasks/?agency=") == 1000
     assert "另有 250 个单位" in text  # 300 unreachable, 50 named
 

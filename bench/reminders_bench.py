@@ -160,7 +160,7 @@ def measure(label: str) -> dict:
     return result
 
 
-SMTP_SERVER = """
+SMTP_SERVER = r"""
 import sys, time
 from email import message_from_bytes, policy
 from aiosmtpd.controller import Controller

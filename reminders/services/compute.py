@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -35,9 +36,10 @@ SWEEP_HOUR = 9
 MAX_LINES_PER_AGENCY = 30
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskLine:
-    """One task as an email lists it, and why."""
+    """One task as an email lists it, and why. Slotted: the sweep holds one per task line (150,000 at the
+    benchmark's size), and a per-instance dict would double their memory."""
 
     pk: int
     measure_id: int
@@ -52,6 +54,7 @@ class TaskLine:
     next_report_due: datetime.date | None
     reason: str
     days: int  # days overdue (overdue reasons) or days left (due reasons)
+    _items: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -98,7 +101,7 @@ class TaskLine:
         """(plain text, HTML) of this line in an email. The benchmark's emails list 150,000 lines: each is
         formatted here once, in Python, not by a template loop (ten times slower). Emails are only rendered
         in Chinese, so caching the first rendering is safe."""
-        cached = self.__dict__.get("_items")
+        cached = self._items
         if cached is None:
             note, role, url = self.note_in(words), words["roles"][self.role], self.url
             text = (
@@ -112,7 +115,8 @@ class TaskLine:
                 f'<span style="color:#666">{escape(self.agency_name)} · {role}</span> · '
                 f'<span style="color:{color}">{escape(note)}</span>'
             )
-            cached = self.__dict__["_items"] = (text, html)  # frozen dataclass: bypass __setattr__
+            cached = (text, html)
+            object.__setattr__(self, "_items", cached)  # frozen dataclass: bypass __setattr__
         return cached
 
 
@@ -257,8 +261,9 @@ def _line(row: dict, reason: str, days: int) -> TaskLine:
         pk=row["pk"],
         measure_id=row["measure_id"],
         agency_id=row["agency_id"],
-        agency_name=row["agency__short_name"] or row["agency__name"],
-        plan_title=row["measure__plan__title"],
+        # Names and titles repeat from line to line: one string each, not one per task.
+        agency_name=sys.intern(row["agency__short_name"] or row["agency__name"]),
+        plan_title=sys.intern(row["measure__plan__title"]),
         measure_number=row["measure__number"],
         summary=_summary(row["head"]),
         role=row["role"],
@@ -308,7 +313,7 @@ def compute_reminders(day: datetime.date, *, calendar: WorkingCalendar | None = 
         .with_light(day)
         .filter(attention_date__lte=until)
         .order_by("attention_date", "measure__plan_id", "measure__position", "pk")
-    )
+    ).iterator(chunk_size=5000)  # rows are turned into lines as they come, never all held at once
 
     digest_lines: dict[int, list[TaskLine]] = defaultdict(list)  # agency id → lines
     escalated: list[TaskLine] = []
@@ -453,7 +458,9 @@ def _escalations(day: datetime.date, escalated: list[TaskLine]) -> list[Email]:
     for line in support:
         for lead_agency in lead_agencies_by_measure.get(line.measure_id, ()):
             if lead_agency != line.agency_id:
-                lines_for_agency[lead_agency].append(replace(line, reason=Reason.SUPPORT_OVERDUE))
+                lines_for_agency[lead_agency].append(
+                    replace(line, reason=Reason.SUPPORT_OVERDUE, _items=None)
+                )
     if not lines_for_agency:
         return emails
     for email, liaisons in sorted(_group_by_email(_liaison_rows(agency_id__in=lines_for_agency)).items()):

@@ -54,7 +54,6 @@ class TaskLine:
     next_report_due: datetime.date | None
     reason: str
     days: int  # days overdue (overdue reasons) or days left (due reasons)
-    _items: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def url(self) -> str:
@@ -98,26 +97,22 @@ class TaskLine:
         return words["due"] % {"date": self.due_date, "days": self.days}
 
     def items(self, words: dict) -> tuple[str, str]:
-        """(plain text, HTML) of this line in an email. The benchmark's emails list 150,000 lines: each is
-        formatted here once, in Python, not by a template loop (ten times slower). Emails are only rendered
-        in Chinese, so caching the first rendering is safe."""
-        cached = self._items
-        if cached is None:
-            note, role, url = self.note_in(words), words["roles"][self.role], self.url
-            text = (
-                f"{self.plan_title} · 第{self.measure_number}项 · {self.summary}({self.agency_name},{role})\n"
-                f"   {note}\n   {url}\n"
-            )
-            color = "#c01c28" if self.reason in LATE_REASONS else "#986a00"
-            html = (
-                f'<a href="{escape(url)}" style="color:#1a5fb4">{escape(self.plan_title)} · '
-                f"第{escape(self.measure_number)}项 · {escape(self.summary)}</a><br>"
-                f'<span style="color:#666">{escape(self.agency_name)} · {role}</span> · '
-                f'<span style="color:{color}">{escape(note)}</span>'
-            )
-            cached = (text, html)
-            object.__setattr__(self, "_items", cached)  # frozen dataclass: bypass __setattr__
-        return cached
+        """(plain text, HTML) of this line in an email, formatted in Python, not by a template loop (ten
+        times slower). Not kept on the line: a sweep renders 100,000 lines, and keeping each rendering would
+        hold hundreds of megabytes until the sweep ends (render.py formats each shown line once)."""
+        note, role, url = self.note_in(words), words["roles"][self.role], self.url
+        text = (
+            f"{self.plan_title} · 第{self.measure_number}项 · {self.summary}({self.agency_name},{role})\n"
+            f"   {note}\n   {url}\n"
+        )
+        color = "#c01c28" if self.reason in LATE_REASONS else "#986a00"
+        html = (
+            f'<a href="{escape(url)}" style="color:#1a5fb4">{escape(self.plan_title)} · '
+            f"第{escape(self.measure_number)}项 · {escape(self.summary)}</a><br>"
+            f'<span style="color:#666">{escape(self.agency_name)} · {role}</span> · '
+            f'<span style="color:{color}">{escape(note)}</span>'
+        )
+        return text, html
 
 
 @dataclass
@@ -264,9 +259,9 @@ def _line(row: dict, reason: str, days: int) -> TaskLine:
         # Names and titles repeat from line to line: one string each, not one per task.
         agency_name=sys.intern(row["agency__short_name"] or row["agency__name"]),
         plan_title=sys.intern(row["measure__plan__title"]),
-        measure_number=row["measure__number"],
-        summary=_summary(row["head"]),
-        role=row["role"],
+        measure_number=sys.intern(row["measure__number"]),
+        summary=sys.intern(_summary(row["head"])),  # the measure's tasks share it
+        role=sys.intern(row["role"]),
         due_date=row["due_date"],
         is_ongoing=row["is_ongoing"],
         next_report_due=row["report_due"],
@@ -458,9 +453,7 @@ def _escalations(day: datetime.date, escalated: list[TaskLine]) -> list[Email]:
     for line in support:
         for lead_agency in lead_agencies_by_measure.get(line.measure_id, ()):
             if lead_agency != line.agency_id:
-                lines_for_agency[lead_agency].append(
-                    replace(line, reason=Reason.SUPPORT_OVERDUE, _items=None)
-                )
+                lines_for_agency[lead_agency].append(replace(line, reason=Reason.SUPPORT_OVERDUE))
     if not lines_for_agency:
         return emails
     for email, liaisons in sorted(_group_by_email(_liaison_rows(agency_id__in=lines_for_agency)).items()):

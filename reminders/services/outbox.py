@@ -31,6 +31,8 @@ Status = ReminderLog.Status
 # A row left "sending" longer than this (a worker killed mid-send) may be taken again. Well above the SMTP
 # timeout, so a slow but live send is never doubled.
 SENDING_LEASE = datetime.timedelta(minutes=5)
+# Task links are inserted in batches of about this many as the rows are walked.
+LINK_BATCH = 10_000
 
 
 def claim(emails: list[Email]) -> list[int]:
@@ -85,6 +87,9 @@ def claim(emails: list[Email]) -> list[int]:
         links += [
             ReminderLogTask(log_id=row["pk"], task_id=line.pk, reason=line.reason) for line in email.lines
         ]
+        if len(links) >= LINK_BATCH:  # 100,000 tasks make 300,000 links: never hold them all at once
+            ReminderLogTask.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
+            links = []
         agency_links += [
             ReminderLog.agencies.through(reminderlog_id=row["pk"], agency_id=agency_id)
             for agency_id in email.agency_ids

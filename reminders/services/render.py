@@ -67,6 +67,21 @@ def wording() -> dict:
     return _wording(translation.get_language() or "zh-hans")
 
 
+def lines_text_html(lines: list[TaskLine]) -> tuple[str, SafeString]:
+    """Both renderings of the lines, each line formatted once."""
+    words = wording()
+    text, rows = [], []
+    for number, line in enumerate(lines, 1):
+        line_text, line_html = line.items(words)
+        text.append(f"{number}. {line_text}")
+        rows.append(f"<tr><td {CELL}>{number}.</td><td {CELL}>{line_html}</td></tr>\n")
+    return "".join(text), _table("".join(rows))
+
+
+def _table(rows: str) -> SafeString:
+    return mark_safe(f'<table style="border-collapse:collapse;width:100%;font-size:14px">\n{rows}</table>')
+
+
 def lines_text(lines: list[TaskLine]) -> str:
     words = wording()
     return "".join(f"{number}. {line.items(words)[0]}" for number, line in enumerate(lines, 1))
@@ -81,7 +96,7 @@ def lines_html(lines: list[TaskLine]) -> SafeString:
         f"<tr><td {CELL}>{number}.</td><td {CELL}>{line.items(words)[1]}</td></tr>\n"
         for number, line in enumerate(lines, 1)
     )
-    return mark_safe(f'<table style="border-collapse:collapse;width:100%;font-size:14px">\n{rows}</table>')
+    return _table(rows)
 
 
 def render(email: Email) -> tuple[str, str, str]:
@@ -159,14 +174,9 @@ def capped_sections(email: Email, limit: int) -> tuple[list[dict], int]:
         lines = section["lines"][:room]
         room -= len(lines)
         if lines:
+            text, html = lines_text_html(lines)
             sections.append(
-                {
-                    **section,
-                    "count": len(section["lines"]),
-                    "shown": len(lines),
-                    "text": lines_text(lines),
-                    "html": lines_html(lines),
-                }
+                {**section, "count": len(section["lines"]), "shown": len(lines), "text": text, "html": html}
             )
     return sections, max(len(email.lines) - limit, 0)
 

@@ -65,6 +65,8 @@ class ReminderLog(models.Model):
         NEW_REPORT = "new_report", _("新的进展报送")
         SUPPORT_REPORT = "support_report", _("配合单位报送进展")
         NOTICE_DIGEST = "notice_digest", _("每日消息汇总")
+        # To the 督办人员, once a day when something did not reach its recipient (services/problems.py).
+        DELIVERY_SUMMARY = "delivery_summary", _("投递问题日报")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("邮件")

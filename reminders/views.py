@@ -11,8 +11,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from agencies.models import Agency
 from agencies.roles import is_lead_bureau, sees_all_tasks
-from tasks.models import Task
+from tasks.models import Plan, Task
 
 from . import services
 from .feedback import add_messages, report_messages, urge_messages
@@ -77,26 +78,74 @@ def _send_today(request: HttpRequest, today) -> HttpResponse:
 
 @require_http_methods(["POST"])
 def urge(request: HttpRequest) -> HttpResponse:
-    """催办 from the dashboard or a task page: the selected tasks, or every overdue task (of one plan)."""
+    """催办 from the dashboard or a task page: the selected tasks, every overdue task (of one plan), or one
+    agency's overdue tasks. For these bulk scopes the first POST shows what would be sent (how many tasks,
+    which agencies) and the confirmed POST (``confirm=yes``) sends; selected tasks are sent at once."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not is_lead_bureau(request.user):
         raise PermissionDenied
-    tasks = Task.objects.current().open()
-    if request.POST.get("scope") == "overdue":
-        tasks = tasks.overdue(timezone.localdate())
-        if request.POST.get("plan", "").isdigit():
-            tasks = tasks.filter(measure__plan_id=int(request.POST["plan"]))
-    else:
-        ids = [int(value) for value in request.POST.getlist("task") if value.isdigit()]
-        tasks = tasks.filter(pk__in=ids)
-    tasks = list(tasks.select_related("agency", "measure__plan"))
-    if not tasks:
-        messages.info(request, _("没有需要催办的任务。"))
-    else:
-        result = services.send_urge(tasks, request.user)
-        add_messages(request, urge_messages(result, len(tasks)))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("workspace:dashboard")
+    scope = request.POST.get("scope", "")
+    tasks = Task.objects.current().open()
+    plan = agency = None
+    if scope in ("overdue", "agency"):
+        tasks = tasks.overdue(timezone.localdate())
+        if request.POST.get("plan", "").isdigit():
+            plan = Plan.objects.filter(pk=int(request.POST["plan"])).first()
+            tasks = tasks.filter(measure__plan=plan)
+        if scope == "agency":
+            value = request.POST.get("agency", "")
+            agency = Agency.objects.filter(pk=int(value)).first() if value.isdigit() else None
+            if agency is None:
+                messages.error(request, _("请选择要催办的单位。"))
+                return redirect(target)
+            tasks = tasks.filter(agency=agency)
+    else:
+        scope = "tasks"
+        ids = [int(value) for value in request.POST.getlist("task") if value.isdigit()]
+        tasks = tasks.filter(pk__in=ids)
+    tasks = list(tasks.select_related("agency", "measure__plan").order_by("agency__name", "pk"))
+    if not tasks:
+        messages.info(request, _("没有需要催办的任务。"))
+        return redirect(target)
+    if scope != "tasks" and request.POST.get("confirm") != "yes":  # many tasks at once: confirm first
+        return _confirm_urge(request, tasks, scope=scope, plan=plan, agency=agency, target=target)
+    result = services.send_urge(tasks, request.user)
+    add_messages(request, urge_messages(result, len(tasks)))  # what was sent, queued, failed: never more
     return redirect(target)
+
+
+# The confirmation page lists at most this many agencies (a city-wide 催办 can name hundreds).
+CONFIRM_AGENCIES = 50
+
+
+def _confirm_urge(request, tasks, *, scope, plan, agency, target) -> HttpResponse:
+    by_agency: dict[int, dict] = {}
+    for task in tasks:
+        row = by_agency.setdefault(task.agency_id, {"agency": task.agency, "count": 0})
+        row["count"] += 1
+    agencies = sorted(by_agency.values(), key=lambda row: (-row["count"], row["agency"].name))
+    unreachable = {gap.pk for gap in services.reach.unreachable_agencies(list(by_agency))}
+    unreachable |= {gap.pk for gap in services.reach.memberless_collectives(list(by_agency))}
+    for row in agencies:
+        row["unreachable"] = row["agency"].pk in unreachable
+    return render(
+        request,
+        "reminders/urge_confirm.html",
+        {
+            "title": _("确认催办"),
+            "scope": scope,
+            "plan": plan,
+            "agency": agency,
+            "tasks": tasks if scope == "tasks" else [],
+            "task_count": len(tasks),
+            "agency_count": len(agencies),
+            "agencies": agencies[:CONFIRM_AGENCIES],
+            "agencies_more": max(len(agencies) - CONFIRM_AGENCIES, 0),
+            "unreachable_count": len(unreachable),
+            "next": target,
+        },
+    )

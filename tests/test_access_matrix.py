@@ -345,7 +345,7 @@ TABLE: dict[str, Rule] = {
     "a/<str:token>/": R("AAAAAAA", "WWWWAAA", "action_link"),
     "profile/": R("LAAAAAA", "LWWWWWW"),
     "reminders/preview/": R("LDDDAAA", "LDDDDWW"),
-    "reminders/urge/": R("NNNNNNN", "LDDDDWW", data={"scope": "overdue"}),
+    "reminders/urge/": R("NNNNNNN", "LDDDDWW", data={"scope": "overdue", "confirm": "yes"}),
     "reports/calendar/<str:token>.ics": R("AAAAAAA", "NNNNNNN", "token"),
     "reports/calendar/liaison/<int:liaison_id>/": R(
         "LNNNNNN", "LWDDDDD", "liaison", data={"action": "create"}

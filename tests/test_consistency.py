@@ -244,7 +244,7 @@ def test_the_dashboard_and_the_urge_button(client, lead, world):
     assert sum(row.overdue for row in board.agencies) == page.context["overdue_count"] == len(OVERDUE)
     assert f"催办全部逾期任务({len(OVERDUE)} 项)" in page.text
 
-    response = client.post(reverse("reminders:urge"), {"scope": "overdue"})
+    response = client.post(reverse("reminders:urge"), {"scope": "overdue", "confirm": "yes"})
     assert response.status_code == 302
     urged = set(ReminderLogTask.objects.filter(reason="urged").values_list("task_id", flat=True))
     assert urged == ids(world, OVERDUE)

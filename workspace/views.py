@@ -20,7 +20,8 @@ from agencies.models import Agency, AgencyRobot, Liaison
 from agencies.roles import is_lead_bureau, is_supervisor
 from reminders.models import NotificationPreference
 from reminders.selectors import missing_holiday_years
-from reminders.services import notices
+from reminders.services import notices, reach
+from reminders.services import problems as reminder_problems
 from reminders.services.channels import sms_enabled
 from tasks.filters import TaskFilter
 from tasks.models import Plan, Task
@@ -322,6 +323,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "agencies_hidden": len(board.agencies) - len(shown),
             "overdue_count": overdue.count(),
             "missing_holiday_years": missing_holiday_years(today),
+            # 投递问题: the lead bureau sees what did not reach its recipient and where to fix it.
+            "problems": reminder_problems.collect(today) if is_lead_bureau(request.user) else None,
+            "no_bureau_address": not reach.lead_bureau_addresses(),
         },
     )
 

@@ -7,6 +7,7 @@ points the beat, the command and the pages call: the daily sweep and 催办.
 from __future__ import annotations
 
 import datetime
+import itertools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from tasks.models import Task
 
 from ..models import ReminderLog
 from ..workdays import calendar_around, warn_missing_arrangements, write_presumed_holidays
-from . import notices
+from . import notices, problems, reach
 from .compute import (
     MAX_LINES_PER_AGENCY,
     SWEEP_HOUR,
@@ -77,6 +78,8 @@ __all__ = [
     "prepare_resend",
     "recover",
     "Recovery",
+    "problems",
+    "reach",
     "render",
     "Resend",
     "run_sweep",
@@ -88,6 +91,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# Emails rendered and inserted per batch by the sweep (1,000 agencies: 10 batches).
+CLAIM_BATCH = 200
 
 
 def __getattr__(name: str):
@@ -122,9 +128,17 @@ def run_sweep(
         return result
     now = timezone.now()
     with transaction.atomic():
-        claimed = claim(emails, now=now)
-        result.created = claimed.created
-        result.dispatched = list(claimed) + _unclaimed(notices.claim_notice_digests(day), now)
+        # Claimed a batch at a time: each batch's rendered bodies are written and let go before the next.
+        claimed: list[int] = []
+        for batch in itertools.batched(emails, CLAIM_BATCH):
+            part = claim(list(batch), now=now)
+            claimed += part
+            result.created += part.created
+        result.dispatched = (
+            claimed
+            + _unclaimed(notices.claim_notice_digests(day), now)
+            + _unclaimed(problems.claim_summary(day), now)
+        )
         ids = list(result.dispatched)
         if dispatch is not None:
             transaction.on_commit(lambda: dispatch(ids), robust=True)

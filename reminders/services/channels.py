@@ -36,6 +36,7 @@ from agencies.models import AgencyRobot, mask
 from ipplan.lib.emails import build_message
 
 from ..models import ReminderLog
+from .attachments import for_log
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,17 @@ class ChannelRejected(Exception):
 def send_email(log: ReminderLog) -> None:
     from .outbox import message_id
 
-    build_message(log.subject, log.body_text, log.body_html, log.recipient, message_id=message_id(log)).send()
+    message = build_message(
+        log.subject, log.body_text, log.body_html, log.recipient, message_id=message_id(log)
+    )
+    attach_files(message, log)
+    message.send()
+
+
+def attach_files(message, log: ReminderLog) -> None:
+    """Files made at send time from the row (the escalation's .xlsx of its tasks, attachments.py)."""
+    for name, content, mimetype in for_log(log):
+        message.attach(name, content, mimetype)
 
 
 def show_in_inbox(log: ReminderLog) -> None:

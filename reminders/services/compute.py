@@ -7,23 +7,23 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from django.contrib.auth import get_user_model
 from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agencies.models import Agency, Liaison
-from agencies.roles import LEAD_BUREAU_GROUP
 from ipplan.lib.emails import task_url
 from tasks.models import Task
 
 from ..models import ReminderLog, ReminderLogTask
 from ..workdays import WorkingCalendar, calendar_around
+from . import reach
 from .render import DIGEST_REASONS, LATE_REASONS, escape, lines_html, lines_text, wording
 
 Reason = ReminderLogTask.Reason
@@ -36,9 +36,10 @@ SWEEP_HOUR = 9
 MAX_LINES_PER_AGENCY = 30
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskLine:
-    """One task as an email lists it, and why."""
+    """One task as an email lists it, and why. Slotted: the sweep holds one per task line (150,000 at the
+    benchmark's size), and a per-instance dict would double their memory."""
 
     pk: int
     measure_id: int
@@ -79,33 +80,39 @@ class TaskLine:
         if self.reason == Reason.REPORT_DUE:
             return words["report_due"] % {"date": self.next_report_due}
         if self.reason == Reason.URGED:
+            # ``days`` is the day of the 催办 minus the attention date: > 0 late, < 0 still to come.
             if self.is_ongoing:
+                if self.next_report_due and self.days > 0:
+                    return words["report_missing"] % {"days": self.days, "date": self.next_report_due}
                 return words["urged_ongoing"] % {"date": self.next_report_due or "—"}
-            return words["urged"] % {"date": self.due_date or "—"}
+            if self.due_date is None:
+                return words["urged"] % {"date": "—"}
+            if self.days > 0:
+                return words["overdue"] % {"days": self.days, "date": self.due_date}
+            if self.days == 0:
+                return words["due_today"] % {"date": self.due_date}
+            return words["due"] % {"date": self.due_date, "days": -self.days}
         if self.days == 0:
             return words["due_today"] % {"date": self.due_date}
         return words["due"] % {"date": self.due_date, "days": self.days}
 
     def items(self, words: dict) -> tuple[str, str]:
-        """(plain text, HTML) of this line in an email. The benchmark's emails list 150,000 lines: each is
-        formatted here once, in Python, not by a template loop (ten times slower). Emails are only rendered
-        in Chinese, so caching the first rendering is safe."""
-        cached = self.__dict__.get("_items")
-        if cached is None:
-            note, role, url = self.note_in(words), words["roles"][self.role], self.url
-            text = (
-                f"{self.plan_title} · 第{self.measure_number}项 · {self.summary}({self.agency_name},{role})\n"
-                f"   {note}\n   {url}\n"
-            )
-            color = "#c01c28" if self.reason in LATE_REASONS else "#986a00"
-            html = (
-                f'<a href="{escape(url)}" style="color:#1a5fb4">{escape(self.plan_title)} · '
-                f"第{escape(self.measure_number)}项 · {escape(self.summary)}</a><br>"
-                f'<span style="color:#666">{escape(self.agency_name)} · {role}</span> · '
-                f'<span style="color:{color}">{escape(note)}</span>'
-            )
-            cached = self.__dict__["_items"] = (text, html)  # frozen dataclass: bypass __setattr__
-        return cached
+        """(plain text, HTML) of this line in an email, formatted in Python, not by a template loop (ten
+        times slower). Not kept on the line: a sweep renders 100,000 lines, and keeping each rendering would
+        hold hundreds of megabytes until the sweep ends (render.py formats each shown line once)."""
+        note, role, url = self.note_in(words), words["roles"][self.role], self.url
+        text = (
+            f"{self.plan_title} · 第{self.measure_number}项 · {self.summary}({self.agency_name},{role})\n"
+            f"   {note}\n   {url}\n"
+        )
+        color = "#c01c28" if self.reason in LATE_REASONS else "#986a00"
+        html = (
+            f'<a href="{escape(url)}" style="color:#1a5fb4">{escape(self.plan_title)} · '
+            f"第{escape(self.measure_number)}项 · {escape(self.summary)}</a><br>"
+            f'<span style="color:#666">{escape(self.agency_name)} · {role}</span> · '
+            f'<span style="color:{color}">{escape(note)}</span>'
+        )
+        return text, html
 
 
 @dataclass
@@ -125,6 +132,10 @@ class Email:
     existing_status: str = ""  # filled by annotate_existing() for the preview
     # Task id → its one-click 签收 link for this recipient (filled at claim time, see action_links.py).
     action_links: dict[int, str] = field(default_factory=dict)
+    # Escalations: agencies listed whose own liaisons nobody can tell (reach.AgencyGap), and memberless
+    # collectives, so the lead bureau knows who was not notified.
+    not_reached: list = field(default_factory=list)
+    memberless: list = field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -169,7 +180,9 @@ class Email:
         groups = [
             {
                 "agency": lines[0].agency_name,
+                "agency_id": lines[0].agency_id,
                 "count": len(lines),
+                "max_days": max(line.days for line in lines),
                 "lines": lines[:MAX_LINES_PER_AGENCY],
                 "more": max(len(lines) - MAX_LINES_PER_AGENCY, 0),
             }
@@ -247,11 +260,12 @@ def _line(row: dict, reason: str, days: int) -> TaskLine:
         pk=row["pk"],
         measure_id=row["measure_id"],
         agency_id=row["agency_id"],
-        agency_name=row["agency__short_name"] or row["agency__name"],
-        plan_title=row["measure__plan__title"],
-        measure_number=row["measure__number"],
-        summary=_summary(row["head"]),
-        role=row["role"],
+        # Names and titles repeat from line to line: one string each, not one per task.
+        agency_name=sys.intern(row["agency__short_name"] or row["agency__name"]),
+        plan_title=sys.intern(row["measure__plan__title"]),
+        measure_number=sys.intern(row["measure__number"]),
+        summary=sys.intern(_summary(row["head"])),  # the measure's tasks share it
+        role=sys.intern(row["role"]),
         due_date=row["due_date"],
         is_ongoing=row["is_ongoing"],
         next_report_due=row["report_due"],
@@ -298,7 +312,7 @@ def compute_reminders(day: datetime.date, *, calendar: WorkingCalendar | None = 
         .with_light(day)
         .filter(attention_date__lte=until)
         .order_by("attention_date", "measure__plan_id", "measure__position", "pk")
-    )
+    ).iterator(chunk_size=5000)  # rows are turned into lines as they come, never all held at once
 
     digest_lines: dict[int, list[TaskLine]] = defaultdict(list)  # agency id → lines
     escalated: list[TaskLine] = []
@@ -316,10 +330,8 @@ def compute_reminders(day: datetime.date, *, calendar: WorkingCalendar | None = 
 
 
 def _memberless_group(path: str = "") -> Q:
-    """A collective without members (有关部门 before the lead bureau names them): nobody stands behind it.
-    ``path`` leads from the queried model to the agency ("" for Agency itself, "agency__" for Liaison)."""
-    members = Agency.members.through.objects.filter(from_agency_id=OuterRef(f"{path}pk"))
-    return Q(**{f"{path}is_group": True}) & ~Exists(members)
+    """A collective without members (有关部门 before the lead bureau names them): nobody stands behind it."""
+    return reach.memberless_group(path)
 
 
 def _liaison_rows(**filters) -> list[dict]:
@@ -400,17 +412,7 @@ def _unreachable(kind, day, period, lines_by_agency, covered, **fields) -> list[
 
 
 def _lead_bureau_recipients() -> dict[str, int]:
-    users = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name=LEAD_BUREAU_GROUP)
-        .exclude(email="")
-        .order_by("pk")
-        .values_list("email", "pk")
-    )
-    recipients: dict[str, int] = {}
-    for email, pk in users:
-        recipients.setdefault(email.strip().lower(), pk)
-    return recipients
+    return reach.lead_bureau_addresses()
 
 
 def _escalations(day: datetime.date, escalated: list[TaskLine]) -> list[Email]:
@@ -419,6 +421,8 @@ def _escalations(day: datetime.date, escalated: list[TaskLine]) -> list[Email]:
     emails = []
     bureau = _lead_bureau_recipients()
     agency_ids = sorted({line.agency_id for line in escalated})
+    not_reached = reach.unreachable_agencies(agency_ids) if bureau else []
+    memberless = reach.memberless_collectives(agency_ids) if bureau else []
     for email, user_id in sorted(bureau.items()):
         emails.append(
             Email(
@@ -429,6 +433,8 @@ def _escalations(day: datetime.date, escalated: list[TaskLine]) -> list[Email]:
                 lines=escalated,
                 user_id=user_id,
                 agency_ids=agency_ids,
+                not_reached=not_reached,
+                memberless=memberless,
             )
         )
 

@@ -53,6 +53,8 @@ Status = ReminderLog.Status
 UNSENT = [Status.PENDING, Status.FAILED, Status.SENDING]
 # What the 催办 page and the admin may spend sending in-process when the broker is unreachable.
 IN_PROCESS_BUDGET_SECONDS = 2.0
+# Task links are inserted in batches of about this many as the rows are walked.
+LINK_BATCH = 10_000
 
 
 def sending_lease() -> datetime.timedelta:
@@ -163,6 +165,9 @@ def claim(emails: list[Email], *, now: datetime.datetime | None = None) -> Claim
         links += [
             ReminderLogTask(log_id=row["pk"], task_id=line.pk, reason=line.reason) for line in email.lines
         ]
+        if len(links) >= LINK_BATCH:  # 100,000 tasks make 300,000 links: never hold them all at once
+            ReminderLogTask.objects.bulk_create(links, batch_size=1000, ignore_conflicts=True)
+            links = []
         agency_links += [
             ReminderLog.agencies.through(reminderlog_id=row["pk"], agency_id=agency_id)
             for agency_id in email.agency_ids

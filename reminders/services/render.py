@@ -8,6 +8,7 @@ import html
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -24,6 +25,10 @@ Reason = ReminderLogTask.Reason
 Kind = ReminderLog.Kind
 
 LATE_REASONS = {Reason.OVERDUE, Reason.REPORT_MISSING, Reason.ESCALATED, Reason.SUPPORT_OVERDUE}
+# A digest or 催办 lists at most this many tasks; the rest are counted ("另有 N 项") and linked (我的任务).
+MAX_DIGEST_LINES = 50
+# An escalation names at most this many agencies nobody could tell; the dashboard's panel lists them all.
+MAX_GAPS = 50
 DIGEST_REASONS = [
     Reason.OVERDUE,
     Reason.DUE_NEXT_DAY,
@@ -52,6 +57,8 @@ def _wording(language: str) -> dict:
             "count": _("%(n)d 项"),
             "more": _("……另有 %(n)d 项,请在系统中查看。"),
             "sign": _("一键签收(无需登录)"),
+            "longest": _("最长逾期 %(days)d 天"),
+            "not_notified": _("(未能通知该单位)"),
             "roles": {role.value: str(role.label) for role in Task.Role},
         }
 
@@ -59,6 +66,25 @@ def _wording(language: str) -> dict:
 def wording() -> dict:
     """The words of task lines, translated once per language (an email may list thousands of lines)."""
     return _wording(translation.get_language() or "zh-hans")
+
+
+def lines_text_html(lines: list[TaskLine], links: dict[int, str] | None = None) -> tuple[str, SafeString]:
+    """Both renderings of the lines, each line formatted once (``links``: one-click 签收 links by task)."""
+    words = wording()
+    links = links or {}
+    text, rows = [], []
+    for number, line in enumerate(lines, 1):
+        line_text, line_html = line.items(words)
+        url = links.get(line.pk)
+        text.append(f"{number}. {line_text}" + (f"   {words['sign']}:{url}\n" if url else ""))
+        rows.append(
+            f"<tr><td {CELL}>{number}.</td><td {CELL}>{line_html}{_sign_html(url, words)}</td></tr>\n"
+        )
+    return "".join(text), _table("".join(rows))
+
+
+def _table(rows: str) -> SafeString:
+    return mark_safe(f'<table style="border-collapse:collapse;width:100%;font-size:14px">\n{rows}</table>')
 
 
 def lines_text(lines: list[TaskLine], links: dict[int, str] | None = None) -> str:
@@ -89,7 +115,7 @@ def lines_html(lines: list[TaskLine], links: dict[int, str] | None = None) -> Sa
         "</td></tr>\n"
         for number, line in enumerate(lines, 1)
     )
-    return mark_safe(f'<table style="border-collapse:collapse;width:100%;font-size:14px">\n{rows}</table>')
+    return _table(rows)
 
 
 def render(email: Email) -> tuple[str, str, str]:
@@ -98,9 +124,19 @@ def render(email: Email) -> tuple[str, str, str]:
         return _render(email)
 
 
+def agency_tasks_url(agency_id: int) -> str:
+    """The workspace's task list of one agency, red lights only (where its overdue tasks are)."""
+    return f"{settings.SITE_URL}/tasks/?agency={agency_id}&light=red"
+
+
+def admin_url(name: str, *args) -> str:
+    return settings.SITE_URL + reverse(f"admin:{name}", args=args)
+
+
 def groups_text_html(groups: list[dict]) -> tuple[str, SafeString, str]:
-    """An escalation's body by agency: (text, html, one-line overview). Formatted in Python, not in a template
-    loop: the lead bureau's escalation can list a thousand agencies."""
+    """An escalation's body by agency with its task lines: (text, html, one-line overview). For a liaison
+    told about the support agencies of its measures (a handful); the lead bureau's escalation, which can name
+    a thousand agencies, gives counts instead (``counts_text_html``)."""
     words = wording()
     text, html, overview = [], [], []
     for group in groups:
@@ -113,6 +149,55 @@ def groups_text_html(groups: list[dict]) -> tuple[str, SafeString, str]:
             + (f'<p style="color:#666">{escape(more)}</p>\n' if more else "")
         )
     return "".join(text), mark_safe("".join(html)), "、".join(overview)
+
+
+def counts_text_html(groups: list[dict], not_notified: set[int]) -> tuple[str, SafeString]:
+    """The lead bureau's escalation: one line per agency (count, longest delay, link to its task list), so
+    the mail stays small at a thousand agencies; every task is in the attached workbook."""
+    words = wording()
+    text, rows = [], []
+    for number, group in enumerate(groups, 1):
+        agency, url = group["agency"], agency_tasks_url(group["agency_id"])
+        count = words["count"] % {"n": group["count"]}
+        longest = words["longest"] % {"days": group["max_days"]}
+        flag = words["not_notified"] if group["agency_id"] in not_notified else ""
+        text.append(f"{number}. {agency}:{count},{longest}{flag}\n   {url}\n")
+        flag_html = f' <strong style="color:#c01c28">{escape(flag)}</strong>' if flag else ""
+        rows.append(
+            f'<tr><td {CELL}>{number}.</td><td {CELL}><a href="{escape(url)}" style="color:#1a5fb4">'
+            f"{escape(agency)}</a>{flag_html}</td><td {CELL}>{count}</td><td {CELL}>{longest}</td></tr>\n"
+        )
+    html = '<table style="border-collapse:collapse;width:100%;font-size:14px">\n' + "".join(rows) + "</table>"
+    return "".join(text), mark_safe(html)
+
+
+def gap_lines(gaps, kind: str) -> list[dict]:
+    """Agencies nobody could tell, with the admin page where to fix it."""
+    if kind == "memberless":
+        return [{"gap": gap, "url": admin_url("agencies_agency_change", gap.pk)} for gap in gaps]
+    return [
+        {
+            "gap": gap,
+            "url": f"{admin_url('agencies_liaison_changelist')}?agency__id__exact={gap.pk}"
+            if gap.liaisons
+            else f"{admin_url('agencies_liaison_add')}?agency={gap.pk}",
+        }
+        for gap in gaps
+    ]
+
+
+def capped_sections(email: Email, limit: int) -> tuple[list[dict], int]:
+    """The digest's (or 催办's) sections with at most ``limit`` lines in all, and how many were left out."""
+    sections, room = [], limit
+    for section in email.sections():
+        lines = section["lines"][:room]
+        room -= len(lines)
+        if lines:
+            text, html = lines_text_html(lines, email.action_links)
+            sections.append(
+                {**section, "count": len(section["lines"]), "shown": len(lines), "text": text, "html": html}
+            )
+    return sections, max(len(email.lines) - limit, 0)
 
 
 def _render(email: Email) -> tuple[str, str, str]:
@@ -128,17 +213,35 @@ def _render(email: Email) -> tuple[str, str, str]:
     }
     if email.kind == Kind.ESCALATION:
         groups = email.agency_groups()
-        text, html, overview = groups_text_html(groups)
-        return render_parts(
-            "escalation",
-            {
-                **ctx,
-                "agency_count": len(groups),
-                "groups_text": text,
-                "groups_html": html,
-                "overview": overview,
-            },
-        )
+        extra = {
+            "agency_count": len(groups),
+            "overview": "、".join(f"{group['agency']} {group['count']}" for group in groups[:20]),
+            "overview_more": max(len(groups) - 20, 0),
+            "attachment_name": attachment_name(email.day),
+            "not_reached": gap_lines(email.not_reached[:MAX_GAPS], "unreachable"),
+            "memberless": gap_lines(
+                email.memberless[: max(MAX_GAPS - len(email.not_reached), 0)], "memberless"
+            ),
+            "gaps_more": max(len(email.not_reached) + len(email.memberless) - MAX_GAPS, 0),
+            "dashboard_url": f"{settings.SITE_URL}{reverse('workspace:dashboard')}#delivery-problems",
+        }
+        if email.agency_names:  # a lead agency's liaison: its support agencies' lines
+            text, html, _overview = groups_text_html(groups)
+        else:
+            not_notified = {gap.pk for gap in [*email.not_reached, *email.memberless]}
+            text, html = counts_text_html(groups, not_notified)
+        return render_parts("escalation", {**ctx, **extra, "groups_text": text, "groups_html": html})
+    sections, more = capped_sections(email, MAX_DIGEST_LINES)
+    extra = {
+        "sections": sections,
+        "more": more,
+        "tasks_url": f"{settings.SITE_URL}{reverse('workspace:task_list')}",
+        "profile_url": f"{settings.SITE_URL}{reverse('workspace:profile')}",
+    }
     if email.kind == Kind.URGE:
-        return render_parts("urge", {**ctx, "sections": email.rendered_sections()})
-    return render_parts("digest", {**ctx, "sections": email.rendered_sections()})
+        return render_parts("urge", {**ctx, **extra})
+    return render_parts("digest", {**ctx, **extra})
+
+
+def attachment_name(day) -> str:
+    return f"逾期上报任务清单-{day:%Y%m%d}.xlsx"

@@ -11,6 +11,7 @@ Django's own templates.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,10 +19,14 @@ import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from agencies.models import Agency
+from reminders.models import ReminderLog
 from reports.models import ExportJob
+from tasks.models import Task
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import World, log_in
 from workspace import links
@@ -373,3 +378,58 @@ def test_pages_fit_a_320_px_screen(browser, live_server, world, who):
         )
         assert page.evaluate("document.documentElement.scrollWidth") <= 320, (url, wide)
     page.context.close()
+
+
+def test_delivery_problems_and_the_urge_confirmations_pass_axe(
+    browser, site, axe_script, world, market, smtp
+):
+    """The dashboard's 投递问题 panel, and 催办 through its confirmation page (a POST, so the crawl above never
+    sees it), in Chromium against the live server; the confirmed 催办 reaches the SMTP server."""
+    today = timezone.localdate()
+    Task.objects.create(
+        measure=world.overdue.measure, agency=market, role=Task.Role.SUPPORT, due_date=world.overdue.due_date
+    )
+    collective = Agency.objects.create(name="各成员单位", is_group=True, kind=Agency.Kind.GROUP)
+    Task.objects.create(measure=world.done.measure, agency=collective, due_date=today)
+    ReminderLog.objects.create(
+        kind="digest", recipient="bob@example.gov.cn", period=today.isoformat(), day=today, status="failed",
+        error="SMTPRecipientsRefused: 550 mailbox unavailable",
+    )  # fmt: skip
+    page = context_page(browser, viewport={"width": 1280, "height": 900})
+    log_in(page, site, "lead", PASSWORD)
+    page.wait_for_selector("h1:has-text('督办看板')")
+    panel = page.locator("#delivery-problems")
+    assert "SMTPRecipientsRefused" in panel.inner_text()
+    assert "区市场监管局" in panel.inner_text() and "各成员单位" in panel.inner_text()
+    assert panel.get_by_role("link", name="为区市场监管局添加联络员").get_attribute("href") == (
+        f"/admin/agencies/liaison/add/?agency={market.pk}"
+    )
+    page.add_script_tag(path=str(axe_script))
+    assert page.evaluate(AXE_RUN, AXE_TAGS) == []
+
+    page.get_by_role("button", name="催办全部逾期任务(2 项)").click()  # 区金融局 and 区市场监管局
+    page.wait_for_selector("h1:has-text('确认催办全部逾期任务(2 项)')")
+    assert "其中 1 个单位没有可通知的联络员" in page.inner_text("main")
+    page.add_script_tag(path=str(axe_script))
+    assert page.evaluate(AXE_RUN, AXE_TAGS) == []
+    page.get_by_role("link", name="返回,不发送").click()
+    page.wait_for_selector("h1:has-text('督办看板')")
+    assert not ReminderLog.objects.filter(kind="urge").exists()  # going back sent nothing
+
+    page.get_by_role("button", name="催办区金融局的 1 项逾期任务").click()
+    page.wait_for_selector("h1:has-text('确认向区金融局催办 1 项逾期任务')")
+    page.add_script_tag(path=str(axe_script))
+    assert page.evaluate(AXE_RUN, AXE_TAGS) == []
+    page.get_by_role("button", name="确认催办 1 项任务").click()
+    page.wait_for_selector("text=已就 1 项任务发出 1 封催办邮件")
+    deadline = time.monotonic() + 15
+    while not urges(smtp) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    [urge] = urges(smtp)
+    assert urge["To"] == "alice@example.gov.cn"
+    assert "已逾期 3 天" in smtp.inbox.text_of(urge)
+    page.context.close()
+
+
+def urges(smtp):
+    return [message for message in smtp.inbox.messages if message["Subject"].startswith("【催办】")]

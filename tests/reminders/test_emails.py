@@ -42,14 +42,18 @@ def test_the_digest_lists_each_task_with_its_link(scenario, settings, on_day, sw
     assert "开展知识产权保护工作" in html
 
 
-def test_the_escalation_groups_tasks_by_agency(scenario, on_day, sweep):
+def test_the_escalation_groups_tasks_by_agency(scenario, settings, on_day, sweep):
+    settings.SITE_URL = "https://ipplan.example.gov.cn"
     with on_day("2024-09-30"):
         sweep()
-    [escalation] = [m for m in mail.outbox if m.to == ["lead@example.gov.cn"]]
+    [escalation] = [m for m in mail.outbox if m.to == ["lead@example.gov.cn"] and "逾期上报" in m.subject]
     assert escalation.subject == "【逾期上报】2024-09-30:2 个单位 3 项任务逾期超过上报期限"
     text = escalation.body
-    assert text.index("【区科技局】2 项") < text.index("【区金融局】1 项")
-    assert "定期进展报送已逾期 20 天" in text
+    # Counts per agency, most tasks first, each with the link to its task list; the tasks are attached.
+    assert text.index("区科技局:2 项,最长逾期 20 天") < text.index("区金融局:1 项,最长逾期 10 天")
+    science = scenario["science_overdue"].agency_id
+    assert f"https://ipplan.example.gov.cn/tasks/?agency={science}&light=red" in text
+    assert "全部任务的明细见附件“逾期上报任务清单-20240930.xlsx”" in text
     assert "不可退订" in text
 
 

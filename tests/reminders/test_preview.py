@@ -49,13 +49,14 @@ def test_the_lead_bureau_sends_todays_reminders_once(client, lead, scenario, on_
         assert "立即发送" in client.get(URL, {"date": "2024-09-30"}).text
         page = client.post(URL, follow=True)
         again = client.post(URL, follow=True)
-    # Without Redis the page sends in-process and says what went out, to whom.
+    # Without Redis the page sends in-process and says what went out, to whom: 4 reminders and the
+    # 投递问题日报 to the lead bureau (区市场监管局 has nobody to tell).
     assert (
-        "已发出 4 封:alice@example.gov.cn、alice@example.gov.cn、bob@example.gov.cn、lead@example.gov.cn"
-        in (page.text)
+        "已发出 5 封:alice@example.gov.cn、alice@example.gov.cn、bob@example.gov.cn、lead@example.gov.cn、"
+        "lead@example.gov.cn" in (page.text)
     )
     assert "均已发送或正在发送,没有新的需要发送" in again.text
-    assert len(mail.outbox) == 4
+    assert len(mail.outbox) == 5
     assert "已发送" in page.text
 
 

@@ -97,12 +97,14 @@ def test_the_sweep_sends_each_email_once_however_often_it_runs(scenario, on_day,
         "alice@example.gov.cn",  # digest
         "alice@example.gov.cn",  # escalation: 区科技局's share of a measure 区金融局 leads
         "bob@example.gov.cn",
-        "lead@example.gov.cn",
+        "lead@example.gov.cn",  # escalation
+        "lead@example.gov.cn",  # 投递问题日报: 区市场监管局 has nobody to tell
     ]
-    assert len(first.dispatched) == 4
+    assert len(first.dispatched) == 5
     statuses = dict(ReminderLog.objects.values_list("recipient", "status").filter(kind="digest"))
     assert statuses == {"alice@example.gov.cn": "sent", "bob@example.gov.cn": "sent", "": "skipped"}
-    assert ReminderLog.objects.count() == 5
+    assert ReminderLog.objects.count() == 6
+    assert ReminderLog.objects.filter(kind="delivery_summary").count() == 1
     log = ReminderLog.objects.get(kind="digest", recipient="alice@example.gov.cn")
     assert log.attempts == 1 and log.sent_at is not None
     assert set(log.tasks.all()) == {
@@ -185,14 +187,14 @@ def test_smtp_failure_is_logged_and_the_next_sweep_delivers_once(scenario, setti
     with on_day("2024-09-30"):
         sweep()  # eager Celery retries, gives up; the sweep itself does not crash
     failed = ReminderLog.objects.filter(status="failed")
-    assert failed.count() == 4
+    assert failed.count() == 5  # 4 reminders and the 投递问题日报
     assert "ConnectionRefusedError" in failed.first().error
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with on_day("2024-09-30", hour=11):
         sweep()
         sweep()
-    assert len(mail.outbox) == 4
-    assert ReminderLog.objects.filter(status="sent").count() == 4
+    assert len(mail.outbox) == 5
+    assert ReminderLog.objects.filter(status="sent").count() == 5
 
 
 def test_deliver_takes_a_row_once(scenario, on_day, sweep):

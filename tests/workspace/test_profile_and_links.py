@@ -59,10 +59,16 @@ def test_urge_all_overdue_from_the_dashboard_sends_once(
     client.force_login(lead)
     dashboard = client.get(reverse("workspace:dashboard"))
     assert "催办全部逾期任务(2 项)" in dashboard.text
+    # The first POST asks for confirmation and sends nothing.
+    confirm = client.post(reverse("reminders:urge"), {"scope": "overdue", "next": "/dashboard/"})
+    assert confirm.status_code == 200 and "确认催办全部逾期任务(2 项)" in confirm.text
+    assert mailoutbox == [] and not ReminderLog.objects.exists()
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
             response = client.post(
-                reverse("reminders:urge"), {"scope": "overdue", "next": "/dashboard/"}, follow=True
+                reverse("reminders:urge"),
+                {"scope": "overdue", "next": "/dashboard/", "confirm": "yes"},
+                follow=True,
             )
         assert response.redirect_chain[-1][0] == "/dashboard/"
     assert [m.to for m in mailoutbox] == [["alice@example.gov.cn"]]

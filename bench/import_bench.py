@@ -81,6 +81,7 @@ def main() -> None:
             if i % 100 == 0:
                 print(f"  {i} plans imported, {time.perf_counter():.0f}", flush=True)
     tasks = Task.objects.count()
+    detection = explain_detection(documents[0], parse_text(document(PLANS + 500, random.Random(9))))
     with measured() as again:
         import_plan(
             parsed=parsed[0], data=documents[0].encode(), source_name="plan-1.txt", jurisdiction="东丽区"
@@ -114,9 +115,56 @@ def main() -> None:
                 "queries": again["queries"],
                 "note": f"{engine}; recognised by the content-fingerprint index among {PLANS:,} plans",
             },
+            {
+                "benchmark": f"same-plan detection among {PLANS:,} plans ({engine})",
+                "result": detection["result"],
+                "goal": "index lookups, no scan of every plan",
+                "met": detection["met"],
+                "queries": 2,
+                "note": f"{engine}; EXPLAIN ANALYZE of find_existing_plan's two queries for a new plan:"
+                f" {detection['note']}",
+            },
             *confirm_large_plan(rng, engine),
         ]
     )
+
+
+def explain_detection(known_text: str, new_plan) -> dict:
+    """EXPLAIN ANALYZE of the fingerprint-or-file lookup and of the shared-openings lookup (the queries
+    ``find_existing_plan`` makes for a plan not seen before), printed whole; which indexes they used."""
+    import hashlib
+    import re
+
+    from django.db import connection
+
+    from tasks.services.importing import fingerprint, same_plan_query, shared_openings_query
+    from tasks.services.imports.match import measure_key
+
+    keys = {measure_key(m.text) for m in new_plan.required_measures} - {""}
+    digest = hashlib.sha256(known_text.encode()).hexdigest()
+    if connection.vendor == "postgresql":  # what autovacuum does after a bulk load: fresh planner statistics
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE tasks_plan, tasks_measure")
+    plans = {
+        "fingerprint or file": same_plan_query(fingerprint(new_plan), digest),
+        "shared openings": shared_openings_query(keys),
+    }
+    found, scans, times = [], [], []
+    for label, query in plans.items():
+        options = {"analyze": True, "buffers": True} if connection.vendor == "postgresql" else {}
+        text = query.explain(**options)
+        print(f"--- EXPLAIN {label}\n{text}", flush=True)
+        found += re.findall(r"(?:Index|Index Only|Bitmap Index) Scan (?:using|on) (\w+)", text)
+        found += re.findall(r"USING (?:COVERING )?INDEX (\w+)", text)  # SQLite
+        scans += re.findall(r"Seq Scan on (\w+)|SCAN (tasks_\w+)(?! USING)", text)
+        times += [float(t) for t in re.findall(r"Execution Time: ([\d.]+) ms", text)]
+    used = ", ".join(dict.fromkeys(found)) or "none"
+    timing = f", {' + '.join(f'{t:.2f}' for t in times)} ms" if times else ""
+    return {
+        "result": f"indexes: {used}{timing}",
+        "met": bool(found) and not scans,
+        "note": "no sequential scan" if not scans else f"sequential scans: {scans}",
+    }
 
 
 ROUNDS = 3  # the machine is shared: the best of a few rounds, each on its own plan

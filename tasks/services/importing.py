@@ -26,7 +26,7 @@ from pathlib import Path
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Case, CharField, Count, Q, Value, When
+from django.db.models import Case, CharField, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -136,42 +136,52 @@ def fingerprint(parsed: ParsedPlan) -> str:
     )
 
 
+def same_plan_query(content: str, digest: str | None) -> QuerySet[Plan]:
+    """The plan with this content fingerprint, else the one imported from this very file: one query over
+    both indexes (a BitmapOr on PostgreSQL), the fingerprint first."""
+    lookup = Q(content_fingerprint=content)
+    if digest:
+        lookup |= Q(source_sha256=digest)
+    return (
+        Plan.objects.filter(lookup)
+        .annotate(by_file=Case(When(content_fingerprint=content, then=Value(0)), default=Value(1)))
+        .order_by("by_file", "pk")
+    )
+
+
+def shared_openings_query(keys: set[str]) -> QuerySet:
+    """``(plan id, measure openings shared)`` of the five plans sharing most (``Measure.match_key`` index)."""
+    return (
+        Measure.objects.filter(is_removed=False, match_key__in=keys)
+        .values_list("plan_id")
+        .annotate(shared=Count("match_key", distinct=True))
+        .order_by("-shared")[:5]
+    )
+
+
 def find_existing_plan(
     parsed: ParsedPlan, jurisdiction: str | None = None, digest: str | None = None
 ) -> PlanMatch:
     """Recognise a plan by content, never by title or 行政区划 (the same page can be detected with another one).
 
     Two indexed lookups, whatever the number of plans: the content fingerprint or the file digest (one query,
-    the fingerprint first), then the plans sharing measure openings (``Measure.match_key``), scored by Jaccard overlap. ``jurisdiction`` only
-    breaks ties between equally good candidates.
+    the fingerprint first), then the plans sharing measure openings (``Measure.match_key``), scored by Jaccard
+    overlap. ``jurisdiction`` only breaks ties between equally good candidates. bench/import_bench.py shows
+    both queries' plans (EXPLAIN ANALYZE) among 1,000 plans.
     """
-    content = fingerprint(parsed)
-    # One query over both indexes (a BitmapOr on PostgreSQL): the content fingerprint wins over the file digest.
-    lookup = (
-        Q(content_fingerprint=content) | Q(source_sha256=digest) if digest else Q(content_fingerprint=content)
-    )
-    same = (
-        Plan.objects.filter(lookup)
-        .annotate(by_file=Case(When(content_fingerprint=content, then=Value(0)), default=Value(1)))
-        .order_by("by_file", "pk")
-        .first()
-    )
+    same = same_plan_query(fingerprint(parsed), digest).first()
     if same is not None:
         return PlanMatch(plan=same, kind="same", overlap=1.0)
     keys = {measure_key(m.text) for m in parsed.required_measures} - {""}
     if not keys:
         return PlanMatch()
-    live = Measure.objects.filter(is_removed=False)
-    shared = dict(
-        live.filter(match_key__in=keys)
-        .values_list("plan_id")
-        .annotate(shared=Count("match_key", distinct=True))
-        .order_by("-shared")[:5]
-    )
+    shared = dict(shared_openings_query(keys))
     if not shared:
         return PlanMatch()
     sizes = dict(
-        live.filter(plan_id__in=shared).values_list("plan_id").annotate(n=Count("match_key", distinct=True))
+        Measure.objects.filter(is_removed=False, plan_id__in=shared)
+        .values_list("plan_id")
+        .annotate(n=Count("match_key", distinct=True))
     )
     plans = Plan.objects.in_bulk(list(shared))
     scored = sorted(

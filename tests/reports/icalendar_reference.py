@@ -1,6 +1,7 @@
 """The feed builder as it was before reports/calendar.py serialised feeds directly: built with the icalendar
 package, one Event object per task. Kept (unchanged apart from this note) as the reference the tests compare
-the direct serialiser against, event by event, on the same data.
+the direct serialiser against, event by event, on the same data. Only the constants and the recurrence rule
+(not serialisation) come from reports/calendar.py.
 
 - A dated task is an all-day VEVENT on its due date (DTEND is exclusive, so it ends the next day); calendar
   apps ignore VTODO in subscriptions, hence events.
@@ -24,17 +25,14 @@ from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event, Timezone, vDuration, vRecur
 
 from ipplan.lib.emails import task_url
-from tasks.models import Plan, Task
-from tasks.status import last_report_due, period_of
-
-SUMMARY_MEASURE_CHARS = 11  # what a phone's month or list view shows of a Chinese title
-ALARM_TRIGGERS = (
-    datetime.timedelta(days=-6, hours=-15),  # 09:00 seven days before the (all-day) deadline
-    datetime.timedelta(hours=-15),  # 09:00 the day before
+from reports.calendar import (  # the constants and the recurrence rule are not serialisation: shared
+    ALARM_TRIGGERS,
+    PRODID,
+    REFRESH,
+    SUMMARY_MEASURE_CHARS,
+    report_deadlines_rule,
 )
-CYCLE_MONTHS = {"monthly": 1, "quarterly": 3, "half_yearly": 6, "yearly": 12}
-REFRESH = datetime.timedelta(hours=1)
-PRODID = "-//ipplan//计划督办系统//ZH"
+from tasks.models import Task
 
 
 def task_uid(task: Task) -> str:
@@ -61,27 +59,6 @@ def task_summary(task: Task, *, with_agency: bool = False) -> str:
     if with_agency:
         summary += f" · {task.agency.display_name}"
     return summary
-
-
-def report_deadlines_rule(plan: Plan, first: datetime.date) -> tuple[datetime.date, dict]:
-    """DTSTART and RRULE for an ongoing task's report deadlines, starting with the period containing ``first``.
-
-    Deadlines are day N of the month after each period, clamped to short months (tasks/status.py): for
-    N > 28 that is "the last of days 28..N", i.e. BYMONTHDAY=28,…,N with BYSETPOS=-1.
-    """
-    cycle = plan.reporting_cycle
-    start = period_of(first, cycle).report_deadline(plan.report_due_day)
-    day = min(max(plan.report_due_day, 1), 31)
-    rule: dict = {"FREQ": "MONTHLY", "INTERVAL": CYCLE_MONTHS.get(cycle, 3)}
-    if day <= 28:
-        rule["BYMONTHDAY"] = [day]
-    else:
-        rule["BYMONTHDAY"] = list(range(28, day + 1))
-        rule["BYSETPOS"] = [-1]
-    last = last_report_due(plan)  # the same window the task page and reminders use
-    if last is not None:
-        rule["UNTIL"] = last
-    return start, rule
 
 
 def _description(task: Task) -> str:

@@ -47,11 +47,15 @@ def with_revision(tasks: QuerySet[Task]) -> QuerySet[Task]:
     )
 
 
-def calendar_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
+def calendar_scope(tasks: QuerySet[Task]) -> QuerySet[Task]:
     """Tasks that belong on a calendar: current (tasks/status.py), dated or ongoing."""
+    return tasks.current().exclude(due_date__isnull=True, is_ongoing=False)
+
+
+def calendar_tasks(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    """``calendar_scope`` with what the feed shows (measure, plan, agency, revision), in calendar order."""
     return with_revision(
-        tasks.current()
-        .exclude(due_date__isnull=True, is_ongoing=False)
+        calendar_scope(tasks)
         .select_related("measure__plan", "agency")
         .order_by("due_date", "measure__position", "pk")
     )
@@ -64,6 +68,13 @@ def feed_is_live(feed: CalendarFeed) -> bool:
     if feed.kind == CalendarFeed.Kind.AGENCY:
         return feed.liaison.user_id == feed.user_id
     return sees_all_tasks(feed.user)
+
+
+def feed_scope(feed: CalendarFeed) -> QuerySet[Task]:
+    """The feed's tasks without what it shows: what its cache fingerprint is computed over."""
+    if feed.kind == CalendarFeed.Kind.AGENCY:
+        return calendar_scope(Task.objects.filter(agency_id=feed.liaison.agency_id))
+    return calendar_scope(Task.objects.filter(measure__plan_id=feed.plan_id))
 
 
 def feed_tasks(feed: CalendarFeed) -> QuerySet[Task]:

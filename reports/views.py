@@ -31,7 +31,7 @@ from .documents import render as render_document
 from .exporters import LedgerReport, ProgressReport, ReportError
 from .models import CalendarFeed, ExportJob, IssuedDocument, ScoreWeights
 from .scorecard import LABELS, PeriodError, Scorecard, default_period, parse_period
-from .selectors import calendar_tasks, feed_is_live, feed_tasks, sees_all_tasks
+from .selectors import calendar_tasks, feed_is_live, feed_scope, feed_tasks, sees_all_tasks
 
 FEED_CACHE_SECONDS = 15 * 60  # plan settings (reporting cycle) are not in the fingerprint
 ASYNC_ROWS_DEFAULT = 3000  # above this many tasks a report is built in the background
@@ -60,10 +60,13 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
         name = _("%(plan)s · 任务截止日") % {"plan": feed.plan.title}
         description, with_agency = feed.plan.title, True
     tasks = feed_tasks(feed)
-    # Serialising thousands of events costs seconds (icalendar's line folding), and calendar apps poll often:
-    # the feed is cached under a fingerprint of its tasks that changes with any save, addition or removal.
-    state = Task.objects.filter(pk__in=tasks.values("pk")).aggregate(
-        n=Count("pk"), task=Max("updated_at"), measure=Max("measure__updated_at")
+    # Calendar apps poll often, and a city's plan feed runs to tens of thousands of events: the feed is cached
+    # under a fingerprint of its tasks that changes with any save, addition or removal. The fingerprint is taken
+    # over the bare scope: the feed queryset's revision subqueries would run once per task for nothing.
+    state = (
+        feed_scope(feed)
+        .order_by()
+        .aggregate(n=Count("pk"), task=Max("updated_at"), measure=Max("measure__updated_at"))
     )
     key = (
         "ical:"
@@ -84,8 +87,9 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 @require_GET
 def task_ics(request: HttpRequest, pk: int) -> HttpResponse:
     """One task as an .ics file to import once (no subscription)."""
-    task = get_object_or_404(calendar_tasks(Task.objects.for_user(request.user)), pk=pk)
-    payload = build_calendar([task], name=str(task.measure))
+    tasks = calendar_tasks(Task.objects.for_user(request.user)).filter(pk=pk)
+    task = get_object_or_404(tasks)
+    payload = build_calendar(tasks, name=str(task.measure))
     return _ics_response(payload, f"task-{task.pk}.ics", attachment=True)
 
 

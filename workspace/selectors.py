@@ -34,16 +34,72 @@ def task_list(user, today: datetime.date) -> QuerySet[Task]:
     return visible_tasks(user, today).select_related("measure__plan", "measure__section", "agency")
 
 
+def task_page_of(tasks: QuerySet[Task], total: int, per_page: int, *, number=None, after=None) -> Page:
+    """One page of a task list whose size is known already (``total``, from the counts' aggregate).
+
+    In the default order (``Task.Meta.ordering``: sort_key, id, served by the index task_sort) the 下一页 link
+    carries the last task's id (``after``): the next page is read by keyset, ``(sort_key, id) > (that task's)``,
+    a walk of 50 index entries however deep the page. A page number alone (a bookmarked ``?page=500``, or the
+    list sorted by a column) is read by OFFSET, which still walks the index rather than sorting every task.
+    A page number past the end shows the last page."""
+    paginator = Paginator(tasks, per_page)
+    paginator.count = total  # known: spare the paginator its own COUNT
+    number = min(_page_number(number, paginator), paginator.num_pages)
+    keyset = not tasks.query.order_by and tasks.ordered  # the default order: sort_key, id
+    # Two narrow steps, the same two queries for page 1 and page 500: the page's ids (an index walk that
+    # reads no joined row it skips), then those 50 tasks with their plan, measure and agency.
+    ids = tasks.values_list("pk", flat=True)
+    if keyset and after and str(after).isdigit():
+        table = Task._meta.db_table
+        ids = ids.extra(
+            where=[
+                f'("{table}"."sort_key", "{table}"."id") > '
+                f'(SELECT "sort_key", "id" FROM "{table}" WHERE "id" = %s)'
+            ],
+            params=[int(after)],
+        )[:per_page]
+    else:
+        start = (number - 1) * per_page
+        ids = ids[start : start + per_page]
+    ids = list(ids)
+    position = {pk: index for index, pk in enumerate(ids)}
+    rows = sorted(tasks.order_by().filter(pk__in=ids), key=lambda task: position[task.pk])
+    page = Page(rows, number, paginator)
+    # The 下一页 link's cursor (None: the link carries the page number alone).
+    page.next_after = rows[-1].pk if keyset and rows and page.has_next() else None
+    return page
+
+
+def _page_number(value, paginator: Paginator) -> int:
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        return 1 if value != "last" else paginator.num_pages
+
+
 @dataclass
 class Counts:
     total: int
     by_status: list[tuple[str, str, int]]
     by_light: list[tuple[str, str, int]]
 
+    def light(self, value: str) -> int:
+        return next(n for key, _label, n in self.by_light if key == value)
+
 
 def counts(queryset: QuerySet[Task]) -> Counts:
     """Counts per status and per light in one query (``queryset`` must carry ``with_light``)."""
-    row = queryset.order_by().aggregate(total=Count("pk"), **STATUS_LIGHT_COUNTS)
+    # Grouped by (status, light): the light's CASE is evaluated once per row, not once per light counted.
+    grouped = queryset.order_by().values("status", "light").annotate(n=Count("pk"))
+    row = {"total": 0, **{key: 0 for key in STATUS_LIGHT_COUNTS}}
+    for group in grouped:
+        row["total"] += group["n"]
+        row[f"status_{group['status']}"] += group["n"]
+        row[f"light_{group['light']}"] += group["n"]
+    return counts_from_row(row)
+
+
+def counts_from_row(row: dict) -> Counts:
     return Counts(
         total=row["total"],
         by_status=[(value, label, row[f"status_{value}"]) for value, label in Task.Status.choices],
@@ -291,37 +347,67 @@ class AgencyRow:
         return round(100 * self.done / self.total) if self.total else 0
 
 
-def agency_rows(queryset: QuerySet[Task]) -> list[AgencyRow]:
-    """One aggregate query grouped by agency (``queryset`` must carry ``with_light``)."""
-    rows = (
+def agency_rows_and_counts(queryset: QuerySet[Task]) -> tuple[list[AgencyRow], Counts]:
+    """The dashboard's per-agency rows and its status/light totals from ONE pass over the tasks, grouped by
+    (agency id, status, light): the light's CASE is evaluated once per row, and the groups are narrow (no
+    names: they come from a second, small query), so the hash aggregate fits in work_mem.
+    ``queryset`` must carry ``with_light``."""
+    open_unacknowledged = Q(acknowledged_at__isnull=True) & ~Q(status=Task.Status.DONE)
+    grouped = (
         queryset.order_by()
-        .values("agency_id", "agency__name", "agency__short_name")
+        .values("agency_id", "status", "light")
         .annotate(
-            total=Count("pk"),
-            done=Count("pk", filter=Q(status=Task.Status.DONE)),
-            overdue=Count("pk", filter=Q(light=Light.RED)),
-            unacknowledged=Count("pk", filter=Q(acknowledged_at__isnull=True) & ~Q(status=Task.Status.DONE)),
-            unacknowledged_since=Min(
-                "created_at", filter=Q(acknowledged_at__isnull=True) & ~Q(status=Task.Status.DONE)
-            ),
+            n=Count("pk"),
+            unacknowledged=Count("pk", filter=open_unacknowledged),
+            unacknowledged_since=Min("created_at", filter=open_unacknowledged),
             last_report=Max("last_reported_at"),
         )
     )
+    per_agency: dict[int, dict] = {}
+    totals = {"total": 0, **{key: 0 for key in STATUS_LIGHT_COUNTS}}
+    for group in grouped:
+        row = per_agency.setdefault(
+            group["agency_id"],
+            {"total": 0, "done": 0, "overdue": 0, "unacknowledged": 0, "since": None, "last": None},
+        )
+        n = group["n"]
+        row["total"] += n
+        row["done"] += n if group["status"] == Task.Status.DONE else 0
+        row["overdue"] += n if group["light"] == Light.RED else 0
+        row["unacknowledged"] += group["unacknowledged"]
+        for key, value, pick in (
+            ("since", group["unacknowledged_since"], min),
+            ("last", group["last_report"], max),
+        ):
+            if value is not None:
+                row[key] = value if row[key] is None else pick(row[key], value)
+        totals["total"] += n
+        totals[f"status_{group['status']}"] += n
+        totals[f"light_{group['light']}"] += n
+    names = {
+        a["pk"]: a["short_name"] or a["name"]
+        for a in Agency.objects.filter(pk__in=list(per_agency)).values("pk", "name", "short_name")
+    }
     result = [
         AgencyRow(
-            agency_id=row["agency_id"],
-            name=row["agency__short_name"] or row["agency__name"],
+            agency_id=agency_id,
+            name=names.get(agency_id, ""),
             total=row["total"],
             done=row["done"],
             overdue=row["overdue"],
             unacknowledged=row["unacknowledged"],
-            unacknowledged_since=row["unacknowledged_since"],
-            last_report=row["last_report"],
+            unacknowledged_since=row["since"],
+            last_report=row["last"],
         )
-        for row in rows
+        for agency_id, row in per_agency.items()
     ]
     result.sort(key=lambda r: (-r.overdue, -r.unacknowledged, r.completion_rate, r.name))
-    return result
+    return result, counts_from_row(totals)
+
+
+def agency_rows(queryset: QuerySet[Task]) -> list[AgencyRow]:
+    """One aggregate query grouped by agency (``queryset`` must carry ``with_light``)."""
+    return agency_rows_and_counts(queryset)[0]
 
 
 @dataclass
@@ -357,11 +443,12 @@ def dashboard(user, today: datetime.date, plan: Plan | None) -> Dashboard:
         Task.objects.filter(status=Task.Status.COMPLETION_REQUESTED).count()
         + ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING).count()
     )
+    agencies, totals = agency_rows_and_counts(tasks)
     return Dashboard(
         plan=plan,
         plans=list(Plan.objects.filter(is_active=True).order_by("-period_start", "title")),
-        counts=counts(tasks),
-        agencies=agency_rows(tasks),
+        counts=totals,
+        agencies=agencies,
         indicators=indicator_rows(plan),
         review_count=review_count,
     )

@@ -1,7 +1,7 @@
 """Lead-bureau pages at city and province scale on PostgreSQL, each beside the Django admin's task changelist.
 
 Two sizes, generated with COPY (psycopg 3 ``cursor.copy``) into BENCH_DATABASE_URL (default: PostgreSQL
-database ``wt_webspeed_bench`` on 127.0.0.1, created when missing):
+database ``ipplan_bench`` on 127.0.0.1, as ``make bench``; created when missing):
 
 - 100,000 tasks: 100 live plans × 250 measures × 4 of 1,000 agencies, statuses evenly spread (the shape of
   the issue's figures). In-process medians (test client, DEBUG off, warm) of the agency's own list, the lead
@@ -29,9 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import gunicorn, report  # noqa: E402
+from bench.common import ensure_database, gunicorn, report  # noqa: E402
 
-DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/wt_webspeed_bench"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/ipplan_bench"  # as `make bench`
 URL = os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
 TASKS = int(os.environ.get("BENCH_TASKS", "100000"))
 LARGE = int(os.environ.get("BENCH_LARGE_TASKS", "1000000"))
@@ -44,19 +44,6 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "2"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 TODAY = datetime.date(2026, 12, 2)
 EXPLAIN_FILE = Path(__file__).resolve().parent.parent / "var" / "bench" / "web-explain.txt"
-
-
-def ensure_database(url: str) -> str:
-    """Create the PostgreSQL database when missing; returns its name."""
-    import psycopg
-
-    name = url.rsplit("/", 1)[1].split("?", 1)[0]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-            print(f"  created database {name}", flush=True)
-    return name
 
 
 def setup() -> str:
@@ -103,10 +90,10 @@ def copy_rows(model, rows) -> None:
             defaults[f.attname] = ""
     columns = ", ".join(f'"{f.column}"' for f in fields)
     names = [f.attname for f in fields]
-    with connection.cursor() as cursor:
-        with cursor.cursor.copy(f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row([row.get(n, defaults[n]) for n in names])
+    sql = f'COPY "{model._meta.db_table}" ({columns}) FROM STDIN'
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row([row.get(n, defaults[n]) for n in names])
 
 
 def generate(tasks: int, *, province: bool) -> None:

@@ -7,8 +7,11 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db import connections
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -89,14 +92,40 @@ class Counts:
 
 def counts(queryset: QuerySet[Task]) -> Counts:
     """Counts per status and per light in one query (``queryset`` must carry ``with_light``)."""
-    # Grouped by (status, light): the light's CASE is evaluated once per row, not once per light counted.
-    grouped = queryset.order_by().values("status", "light").annotate(n=Count("pk"))
-    row = {"total": 0, **{key: 0 for key in STATUS_LIGHT_COUNTS}}
-    for group in grouped:
-        row["total"] += group["n"]
-        row[f"status_{group['status']}"] += group["n"]
-        row[f"light_{group['light']}"] += group["n"]
-    return counts_from_row(row)
+    row = _aggregate_over_rows(queryset, STATUS_LIGHT_SQL, group_by=None)[0]
+    return counts_from_row(dict(zip(("total", *STATUS_LIGHT_COUNTS), row, strict=True)))
+
+
+# The counts as SQL over one row per task (status, light): the light's CASE is computed once per task in
+# the inner query, and the outer aggregate has no GROUP BY to sort or hash (none spills to disk).
+STATUS_LIGHT_SQL = (
+    ["COUNT(*)"]
+    + [f"COUNT(*) FILTER (WHERE status = '{value}')" for value in Task.Status.values]
+    + [f"COUNT(*) FILTER (WHERE light = '{value}')" for value in Light.values]
+)
+
+
+def _as_datetime(value):
+    """A raw aggregate's datetime: SQLite answers text (UTC), PostgreSQL a datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value, datetime.UTC)
+    return value
+
+
+def _aggregate_over_rows(queryset: QuerySet[Task], columns: list[str], group_by: str | None) -> list[tuple]:
+    """Run ``SELECT columns FROM (queryset as rows of its values) [GROUP BY group_by]``."""
+    fields = ["status", "light"] + ([group_by] if group_by else [])
+    extra = ["acknowledged_at", "created_at", "last_reported_at"] if group_by else []
+    inner = queryset.order_by().values(*fields, *extra)
+    sql, params = inner.query.get_compiler(using=inner.db).as_sql()
+    outer = f"SELECT {', '.join(([group_by] if group_by else []) + columns)} FROM ({sql}) AS task_rows"
+    if group_by:
+        outer += f" GROUP BY {group_by}"
+    with connections[inner.db].cursor() as cursor:
+        cursor.execute(outer, params)
+        return cursor.fetchall()
 
 
 def counts_from_row(row: dict) -> Counts:
@@ -352,38 +381,28 @@ def agency_rows_and_counts(queryset: QuerySet[Task]) -> tuple[list[AgencyRow], C
     (agency id, status, light): the light's CASE is evaluated once per row, and the groups are narrow (no
     names: they come from a second, small query), so the hash aggregate fits in work_mem.
     ``queryset`` must carry ``with_light``."""
-    open_unacknowledged = Q(acknowledged_at__isnull=True) & ~Q(status=Task.Status.DONE)
-    grouped = (
-        queryset.order_by()
-        .values("agency_id", "status", "light")
-        .annotate(
-            n=Count("pk"),
-            unacknowledged=Count("pk", filter=open_unacknowledged),
-            unacknowledged_since=Min("created_at", filter=open_unacknowledged),
-            last_report=Max("last_reported_at"),
-        )
-    )
+    unacknowledged = f"acknowledged_at IS NULL AND status <> '{Task.Status.DONE}'"
+    columns = [
+        *STATUS_LIGHT_SQL,
+        f"COUNT(*) FILTER (WHERE {unacknowledged})",
+        f"MIN(created_at) FILTER (WHERE {unacknowledged})",
+        "MAX(last_reported_at)",
+    ]
     per_agency: dict[int, dict] = {}
     totals = {"total": 0, **{key: 0 for key in STATUS_LIGHT_COUNTS}}
-    for group in grouped:
-        row = per_agency.setdefault(
-            group["agency_id"],
-            {"total": 0, "done": 0, "overdue": 0, "unacknowledged": 0, "since": None, "last": None},
-        )
-        n = group["n"]
-        row["total"] += n
-        row["done"] += n if group["status"] == Task.Status.DONE else 0
-        row["overdue"] += n if group["light"] == Light.RED else 0
-        row["unacknowledged"] += group["unacknowledged"]
-        for key, value, pick in (
-            ("since", group["unacknowledged_since"], min),
-            ("last", group["last_report"], max),
-        ):
-            if value is not None:
-                row[key] = value if row[key] is None else pick(row[key], value)
-        totals["total"] += n
-        totals[f"status_{group['status']}"] += n
-        totals[f"light_{group['light']}"] += n
+    for agency_id, *values in _aggregate_over_rows(queryset, columns, group_by="agency_id"):
+        counted = dict(zip(("total", *STATUS_LIGHT_COUNTS), values, strict=False))
+        for key, n in counted.items():
+            totals[key] += n
+        unacknowledged_n, since, last = values[len(counted) :]
+        per_agency[agency_id] = {
+            "total": counted["total"],
+            "done": counted[f"status_{Task.Status.DONE}"],
+            "overdue": counted[f"light_{Light.RED}"],
+            "unacknowledged": unacknowledged_n,
+            "since": _as_datetime(since),
+            "last": _as_datetime(last),
+        }
     names = {
         a["pk"]: a["short_name"] or a["name"]
         for a in Agency.objects.filter(pk__in=list(per_agency)).values("pk", "name", "short_name")

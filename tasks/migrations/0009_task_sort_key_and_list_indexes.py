@@ -21,38 +21,56 @@ def fill_sort_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('agencies', '0002_preview_bureau_profile'),
-        ('tasks', '0008_merge_20261202_1519'),
+        ("agencies", "0002_preview_bureau_profile"),
+        ("tasks", "0008_merge_20261202_1519"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='task',
-            options={'ordering': ['sort_key', 'id'], 'verbose_name': '任务', 'verbose_name_plural': '任务'},
+            name="task",
+            options={"ordering": ["sort_key", "id"], "verbose_name": "任务", "verbose_name_plural": "任务"},
         ),
         migrations.AddField(
-            model_name='task',
-            name='sort_key',
-            field=models.CharField(blank=True, editable=False, max_length=181, verbose_name='排序键'),
+            model_name="task",
+            name="sort_key",
+            field=models.CharField(blank=True, editable=False, max_length=181, verbose_name="排序键"),
         ),
         migrations.RunPython(fill_sort_keys, migrations.RunPython.noop),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['sort_key', 'id'], name='task_sort'),
+            model_name="task",
+            index=models.Index(fields=["sort_key", "id"], name="task_sort"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(fields=['agency', 'sort_key', 'id'], name='task_agency_sort'),
+            model_name="task",
+            index=models.Index(fields=["agency", "sort_key", "id"], name="task_agency_sort"),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(condition=models.Q(('is_ongoing', False), models.Q(('status', 'done'), _negated=True)), fields=['due_date'], include=('measure', 'agency', 'status'), name='task_open_due'),
+            model_name="task",
+            index=models.Index(
+                condition=models.Q(("is_ongoing", False), models.Q(("status", "done"), _negated=True)),
+                fields=["due_date"],
+                include=("measure", "agency", "status"),
+                name="task_open_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(condition=models.Q(('is_ongoing', True), models.Q(('status', 'done'), _negated=True)), fields=['next_report_due'], include=('measure', 'agency', 'status'), name='task_open_report'),
+            model_name="task",
+            index=models.Index(
+                condition=models.Q(("is_ongoing", True), models.Q(("status", "done"), _negated=True)),
+                fields=["next_report_due"],
+                include=("measure", "agency", "status"),
+                name="task_open_report",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="task",
+            index=models.Index(
+                condition=models.Q(("status", "done"), _negated=True),
+                fields=["measure"],
+                include=("status", "is_ongoing", "due_date", "next_report_due", "agency"),
+                name="task_open_cover",
+            ),
         ),
     ]

@@ -334,7 +334,7 @@ def session_of(user) -> str:
 
 def load(port: int, path: str, session: str) -> dict:
     def one(_):
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=180)
         start = time.perf_counter()
         connection.request("GET", path, headers={"Cookie": f"sessionid={session}", "Host": "127.0.0.1"})
         response = connection.getresponse()
@@ -370,7 +370,11 @@ def page_list(liaison, lead):
 
 def http_rows(pages, database: str, counted: dict, rows: list[dict]) -> None:
     """The same pages over HTTP: gunicorn with production settings, CONCURRENCY clients; admin first."""
-    with gunicorn(workers=2, extra_env={"DATABASE_URL": URL}) as (port, _server):
+    # Workers boot slowly on a loaded machine: a longer timeout than gunicorn's 30 s default.
+    with gunicorn(workers=2, extra_env={"DATABASE_URL": URL}, extra_args=("--timeout", "120")) as (
+        port,
+        _server,
+    ):
         admin_http = None
         for name, path, user in [*pages[-1:], *pages[:-1]]:
             numbers = load(port, path, session_of(user))

@@ -59,8 +59,11 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Benchmarks run on PostgreSQL (the database is created when missing); BENCH_DATABASE_URL= (empty) for SQLite.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ipplan_bench
+
 bench: venv
-	$(PY) bench/run.py
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run.py
 
 clean-db:
 	rm -f var/ipplan.sqlite3 var/ipplan.sqlite3-wal var/ipplan.sqlite3-shm

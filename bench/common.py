@@ -25,6 +25,8 @@ def setup_django(name: str, *, fresh: bool = True) -> None:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         url = f"sqlite:///{path}"
+    elif url.startswith("postgres"):
+        ensure_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ipplan.settings")
     import django
@@ -34,6 +36,23 @@ def setup_django(name: str, *, fresh: bool = True) -> None:
     if fresh and url.startswith("postgres"):
         call_command("flush", "--no-input", verbosity=0)
     call_command("migrate", "--no-input", verbosity=0)
+
+
+def ensure_database(url: str) -> str:
+    """Create the PostgreSQL database of ``url`` when missing (``make bench`` needs nothing set up by hand)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def database_label() -> str:
+    """What a row names as its database: "PostgreSQL <name>" or "SQLite"."""
+    url = os.environ.get("DATABASE_URL", "")
+    return f"PostgreSQL {url.rsplit('/', 1)[1].split('?', 1)[0]}" if url.startswith("postgres") else "SQLite"
 
 
 @contextmanager

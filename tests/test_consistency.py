@@ -186,9 +186,15 @@ def test_the_one_definition(world):
 
 def test_the_task_list_and_its_filters(client, lead, world):
     client.force_login(lead)
-    page = client.get(reverse("workspace:task_list"))
+    # 全部: every current task; the default (未办结): the current tasks not done.
+    page = client.get(reverse("workspace:task_list"), {"scope": "all"})
     assert page.context["page"].paginator.count == len(CURRENT)
     assert dict((value, n) for value, _label, n in page.context["counts"].by_light)["red"] == len(OVERDUE)
+    default = client.get(reverse("workspace:task_list"))
+    assert {t.pk for t in default.context["page"].object_list} == {
+        world[name].pk for name in CURRENT if world[name].status != Task.Status.DONE
+    }
+    assert dict((value, n) for value, _label, n in default.context["counts"].by_light)["red"] == len(OVERDUE)
     overdue = client.get(reverse("workspace:task_list"), {"overdue": "on", "page": "1"})
     assert {t.pk for t in overdue.context["page"].object_list} == ids(world, OVERDUE)
     red = client.get(reverse("workspace:task_list"), {"light": "red"})

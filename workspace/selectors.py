@@ -7,8 +7,11 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db import connections
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -34,16 +37,98 @@ def task_list(user, today: datetime.date) -> QuerySet[Task]:
     return visible_tasks(user, today).select_related("measure__plan", "measure__section", "agency")
 
 
+def task_page_of(tasks: QuerySet[Task], total: int, per_page: int, *, number=None, after=None) -> Page:
+    """One page of a task list whose size is known already (``total``, from the counts' aggregate).
+
+    In the default order (``Task.Meta.ordering``: sort_key, id, served by the index task_sort) the 下一页 link
+    carries the last task's id (``after``): the next page is read by keyset, ``(sort_key, id) > (that task's)``,
+    a walk of 50 index entries however deep the page. A page number alone (a bookmarked ``?page=500``, or the
+    list sorted by a column) is read by OFFSET, which still walks the index rather than sorting every task.
+    A page number past the end shows the last page."""
+    paginator = Paginator(tasks, per_page)
+    paginator.count = total  # known: spare the paginator its own COUNT
+    number = min(_page_number(number, paginator), paginator.num_pages)
+    keyset = not tasks.query.order_by and tasks.ordered  # the default order: sort_key, id
+    # Two narrow steps, the same two queries for page 1 and page 500: the page's ids (an index walk that
+    # reads no joined row it skips), then those 50 tasks with their plan, measure and agency.
+    ids = tasks.values_list("pk", flat=True)
+    if keyset and after and str(after).isdigit():
+        table = Task._meta.db_table
+        ids = ids.extra(
+            where=[
+                f'("{table}"."sort_key", "{table}"."id") > '
+                f'(SELECT "sort_key", "id" FROM "{table}" WHERE "id" = %s)'
+            ],
+            params=[int(after)],
+        )[:per_page]
+    else:
+        start = (number - 1) * per_page
+        ids = ids[start : start + per_page]
+    ids = list(ids)
+    position = {pk: index for index, pk in enumerate(ids)}
+    rows = sorted(tasks.order_by().filter(pk__in=ids), key=lambda task: position[task.pk])
+    page = Page(rows, number, paginator)
+    # The 下一页 link's cursor (None: the link carries the page number alone).
+    page.next_after = rows[-1].pk if keyset and rows and page.has_next() else None
+    return page
+
+
+def _page_number(value, paginator: Paginator) -> int:
+    try:
+        return max(int(value), 1)
+    except (TypeError, ValueError):
+        return 1 if value != "last" else paginator.num_pages
+
+
 @dataclass
 class Counts:
     total: int
     by_status: list[tuple[str, str, int]]
     by_light: list[tuple[str, str, int]]
 
+    def light(self, value: str) -> int:
+        return next(n for key, _label, n in self.by_light if key == value)
+
 
 def counts(queryset: QuerySet[Task]) -> Counts:
     """Counts per status and per light in one query (``queryset`` must carry ``with_light``)."""
-    row = queryset.order_by().aggregate(total=Count("pk"), **STATUS_LIGHT_COUNTS)
+    row = _aggregate_over_rows(queryset, STATUS_LIGHT_SQL, group_by=None)[0]
+    return counts_from_row(dict(zip(("total", *STATUS_LIGHT_COUNTS), row, strict=True)))
+
+
+# The counts as SQL over one row per task (status, light): the light's CASE is computed once per task in
+# the inner query, and the outer aggregate has no GROUP BY to sort or hash (none spills to disk).
+STATUS_LIGHT_SQL = (
+    ["COUNT(*)"]
+    + [f"COUNT(*) FILTER (WHERE status = '{value}')" for value in Task.Status.values]
+    + [f"COUNT(*) FILTER (WHERE light = '{value}')" for value in Light.values]
+)
+
+
+def _as_datetime(value):
+    """A raw aggregate's datetime: SQLite answers text (UTC), PostgreSQL a datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+        if value is not None and timezone.is_naive(value):
+            value = timezone.make_aware(value, datetime.UTC)
+    return value
+
+
+def _aggregate_over_rows(queryset: QuerySet[Task], columns: list[str], group_by: str | None) -> list[tuple]:
+    """Run ``SELECT columns FROM (queryset as rows of its values) [GROUP BY group_by]``."""
+    fields = ["status", "light"] + ([group_by] if group_by else [])
+    extra = ["acknowledged_at", "created_at", "last_reported_at"] if group_by else []
+    inner = queryset.order_by().values(*fields, *extra)
+    sql, params = inner.query.get_compiler(using=inner.db).as_sql()
+    outer = f"SELECT {', '.join(([group_by] if group_by else []) + columns)} FROM ({sql}) AS task_rows"
+    if group_by:
+        outer += f" GROUP BY {group_by}"
+    with connections[inner.db].cursor() as cursor:
+        cursor.execute(outer, params)
+        return cursor.fetchall()
+
+
+def counts_from_row(row: dict) -> Counts:
     return Counts(
         total=row["total"],
         by_status=[(value, label, row[f"status_{value}"]) for value, label in Task.Status.choices],
@@ -291,37 +376,57 @@ class AgencyRow:
         return round(100 * self.done / self.total) if self.total else 0
 
 
-def agency_rows(queryset: QuerySet[Task]) -> list[AgencyRow]:
-    """One aggregate query grouped by agency (``queryset`` must carry ``with_light``)."""
-    rows = (
-        queryset.order_by()
-        .values("agency_id", "agency__name", "agency__short_name")
-        .annotate(
-            total=Count("pk"),
-            done=Count("pk", filter=Q(status=Task.Status.DONE)),
-            overdue=Count("pk", filter=Q(light=Light.RED)),
-            unacknowledged=Count("pk", filter=Q(acknowledged_at__isnull=True) & ~Q(status=Task.Status.DONE)),
-            unacknowledged_since=Min(
-                "created_at", filter=Q(acknowledged_at__isnull=True) & ~Q(status=Task.Status.DONE)
-            ),
-            last_report=Max("last_reported_at"),
-        )
-    )
+def agency_rows_and_counts(queryset: QuerySet[Task]) -> tuple[list[AgencyRow], Counts]:
+    """The dashboard's per-agency rows and its status/light totals from ONE pass over the tasks, grouped by
+    (agency id, status, light): the light's CASE is evaluated once per row, and the groups are narrow (no
+    names: they come from a second, small query), so the hash aggregate fits in work_mem.
+    ``queryset`` must carry ``with_light``."""
+    unacknowledged = f"acknowledged_at IS NULL AND status <> '{Task.Status.DONE}'"
+    columns = [
+        *STATUS_LIGHT_SQL,
+        f"COUNT(*) FILTER (WHERE {unacknowledged})",
+        f"MIN(created_at) FILTER (WHERE {unacknowledged})",
+        "MAX(last_reported_at)",
+    ]
+    per_agency: dict[int, dict] = {}
+    totals = {"total": 0, **{key: 0 for key in STATUS_LIGHT_COUNTS}}
+    for agency_id, *values in _aggregate_over_rows(queryset, columns, group_by="agency_id"):
+        counted = dict(zip(("total", *STATUS_LIGHT_COUNTS), values, strict=False))
+        for key, n in counted.items():
+            totals[key] += n
+        unacknowledged_n, since, last = values[len(counted) :]
+        per_agency[agency_id] = {
+            "total": counted["total"],
+            "done": counted[f"status_{Task.Status.DONE}"],
+            "overdue": counted[f"light_{Light.RED}"],
+            "unacknowledged": unacknowledged_n,
+            "since": _as_datetime(since),
+            "last": _as_datetime(last),
+        }
+    names = {
+        a["pk"]: a["short_name"] or a["name"]
+        for a in Agency.objects.filter(pk__in=list(per_agency)).values("pk", "name", "short_name")
+    }
     result = [
         AgencyRow(
-            agency_id=row["agency_id"],
-            name=row["agency__short_name"] or row["agency__name"],
+            agency_id=agency_id,
+            name=names.get(agency_id, ""),
             total=row["total"],
             done=row["done"],
             overdue=row["overdue"],
             unacknowledged=row["unacknowledged"],
-            unacknowledged_since=row["unacknowledged_since"],
-            last_report=row["last_report"],
+            unacknowledged_since=row["since"],
+            last_report=row["last"],
         )
-        for row in rows
+        for agency_id, row in per_agency.items()
     ]
     result.sort(key=lambda r: (-r.overdue, -r.unacknowledged, r.completion_rate, r.name))
-    return result
+    return result, counts_from_row(totals)
+
+
+def agency_rows(queryset: QuerySet[Task]) -> list[AgencyRow]:
+    """One aggregate query grouped by agency (``queryset`` must carry ``with_light``)."""
+    return agency_rows_and_counts(queryset)[0]
 
 
 @dataclass
@@ -357,11 +462,12 @@ def dashboard(user, today: datetime.date, plan: Plan | None) -> Dashboard:
         Task.objects.filter(status=Task.Status.COMPLETION_REQUESTED).count()
         + ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING).count()
     )
+    agencies, totals = agency_rows_and_counts(tasks)
     return Dashboard(
         plan=plan,
         plans=list(Plan.objects.filter(is_active=True).order_by("-period_start", "title")),
-        counts=counts(tasks),
-        agencies=agency_rows(tasks),
+        counts=totals,
+        agencies=agencies,
         indicators=indicator_rows(plan),
         review_count=review_count,
     )

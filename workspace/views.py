@@ -23,9 +23,10 @@ from reminders.selectors import missing_holiday_years
 from reminders.services import notices, reach
 from reminders.services import problems as reminder_problems
 from reminders.services.channels import sms_enabled
-from tasks.filters import TaskFilter
+from tasks.filters import SCOPE_OPEN, TaskFilter
 from tasks.models import Plan, Task
 from tasks.services.progress import can_correct, correct_progress
+from tasks.status import Light
 
 from . import display, selectors, services
 from .forms import (
@@ -66,10 +67,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def task_list(request: HttpRequest) -> HttpResponse:
+    """The task list: open tasks by default (范围 全部 shows every one). A fixed number of queries whatever
+    the number of tasks: the counts (one aggregate, which also sizes the paginator) and one page."""
     today = timezone.localdate()
     base = selectors.task_list(request.user, today)
-    task_filter = TaskFilter(request.GET or None, queryset=base, user=request.user)
-    page = Paginator(task_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    task_filter = TaskFilter(request.GET or None, queryset=base, user=request.user, default_scope=SCOPE_OPEN)
+    tasks = task_filter.qs
+    counts = selectors.counts(tasks)
+    page = selectors.task_page_of(
+        tasks, counts.total, PAGE_SIZE, number=request.GET.get("page"), after=request.GET.get("after")
+    )
     agency_count = Agency.objects.filter(liaisons__user=request.user).count()
     return render(
         request,
@@ -77,7 +84,8 @@ def task_list(request: HttpRequest) -> HttpResponse:
         {
             "filter": task_filter,
             "page": page,
-            "counts": selectors.counts(base),
+            "counts": counts,
+            "scope": task_filter.effective_scope,
             "today": today,
             "has_agency": agency_count > 0,
             "many_agencies": agency_count > 1,
@@ -310,9 +318,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = selectors.dashboard(request.user, today, plan)
     # Worst agencies first; a city-wide plan can name hundreds, so the table shows the first ones unless asked.
     shown = board.agencies if request.GET.get("agencies") == "all" else board.agencies[:AGENCY_ROWS]
-    overdue = Task.objects.current().overdue(today)  # what 催办全部逾期任务 sends to (reminders.views.urge)
-    if plan is not None:
-        overdue = overdue.filter(measure__plan=plan)
     return render(
         request,
         "workspace/dashboard.html",
@@ -321,7 +326,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "is_lead_bureau": is_lead_bureau(request.user),
             "agencies_shown": shown,
             "agencies_hidden": len(board.agencies) - len(shown),
-            "overdue_count": overdue.count(),
+            # What 催办全部逾期任务 sends to (reminders.views.urge: current().overdue()): the red light's count,
+            # the same rule, over the same tasks (supervisors see every current task).
+            "overdue_count": board.counts.light(Light.RED),
             "missing_holiday_years": missing_holiday_years(today),
             # 投递问题: the lead bureau sees what did not reach its recipient and where to fix it.
             "problems": reminder_problems.collect(today) if is_lead_bureau(request.user) else None,

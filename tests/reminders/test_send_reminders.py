@@ -66,17 +66,18 @@ def test_it_counts_only_what_this_run_sent(scenario, on_day):
     # That run died: a lease later, the command's recovery sends its rows and counts them as its own.
     with on_day("2024-09-30", hour=10):
         output = run("--date", "2024-09-30")
-    assert "本次发送 4 封,失败 0 封" in output and len(mail.outbox) == 4
+    # 4 reminders and the 投递问题日报 (区市场监管局 has nobody to tell)
+    assert "本次发送 5 封,失败 0 封" in output and len(mail.outbox) == 5
 
 
 def test_a_failed_send_is_reported_and_retried_with_backoff(scenario, settings, on_day):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens
-    with on_day("2024-09-30"), pytest.raises(CommandError, match="4 封发送失败,已记录;将按退避间隔自动重试"):
+    with on_day("2024-09-30"), pytest.raises(CommandError, match="5 封发送失败,已记录;将按退避间隔自动重试"):
         run("--date", "2024-09-30")
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     with on_day("2024-09-30"):  # at once again: the retry is not due yet, nothing is hammered
         assert "本次发送 0 封" in run("--date", "2024-09-30")
     with time_machine.travel(at("2024-09-30") + timedelta(minutes=2), tick=False):
-        assert "本次发送 4 封" in run("--date", "2024-09-30")
-    assert len(mail.outbox) == 4
+        assert "本次发送 5 封" in run("--date", "2024-09-30")  # with the 投递问题日报
+    assert len(mail.outbox) == 5

@@ -73,11 +73,16 @@ def test_the_daily_summary_goes_once_and_links_where_to_fix(scenario, market, le
 def test_failed_given_up_and_stuck_rows_are_reported(scenario, lead, on_day, sweep):
     with on_day("2024-09-27"):
         sweep(dispatch=lambda ids: None)
+        # A 催办 whose sender died: retried itself (a stale digest would be superseded by the next one).
+        services.send_urge([scenario["science_overdue"]], lead, dispatch=lambda ids: None)
     digests = ReminderLog.objects.filter(kind="digest").exclude(status="skipped").order_by("pk")
-    failed, gave_up = digests[0], digests[1]
+    # A failed digest is superseded by the next day's (which carries its tasks): the failed row that stays
+    # failed, and is reported, is an escalation.
+    escalations = ReminderLog.objects.filter(kind="escalation").order_by("pk")
+    failed, gave_up = escalations[0], digests[1]
     ReminderLog.objects.filter(pk=failed.pk).update(status="failed", error="SMTPServerDisconnected: gone")
     ReminderLog.objects.filter(pk=gave_up.pk).update(status="gave_up")
-    stuck = ReminderLog.objects.filter(kind="escalation").first()
+    stuck = ReminderLog.objects.get(kind="urge", channel="email")
     ReminderLog.objects.filter(pk=stuck.pk).update(
         status="sending",
         claimed_at=at("2024-09-30", 8),  # an hour before the sweep: its sender died
@@ -243,7 +248,7 @@ def test_bulk_urge_asks_first_then_sends(
         assert "其中 1 个单位没有可通知的联络员" in page.text  # 区市场监管局
     with on_day("2024-09-30"), django_capture_on_commit_callbacks(execute=True):
         done = client.post(reverse("reminders:urge"), {**data, "confirm": "yes"}, follow=True)
-    assert f"已就 {expected} 项任务" in done.text
+    assert f"催办 {expected} 项任务,涉及" in done.text
     recipients = sorted(m.to[0] for m in mail.outbox)
     if scope == "agency":
         assert recipients == ["bob@example.gov.cn"]

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.db.models import Count
+from django.db.models.functions import ExtractYear
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -13,7 +14,7 @@ from workspace.links import redact_action_links
 
 from .feedback import add_messages, report_messages, resend_messages, urge_messages
 from .models import Holiday, ReminderLog, ReminderLogTask
-from .selectors import missing_holiday_years
+from .selectors import needed_years
 from .services import (
     IN_PROCESS_BUDGET_SECONDS,
     dispatch_with_celery,
@@ -77,11 +78,16 @@ class HolidayAdmin(PolicyAdminMixin, admin.ModelAdmin):
         return "—"
 
     def changelist_view(self, request, extra_context=None):
-        presumed = Holiday.objects.filter(source=Holiday.Source.PRESUMED)
+        # One query for both notes: which years have presumed rows, and which have their 放假安排.
+        presumed_years, arranged = set(), set()
+        for year, source in (
+            Holiday.objects.annotate(year=ExtractYear("date")).values_list("year", "source").distinct()
+        ):
+            (presumed_years if source == Holiday.Source.PRESUMED else arranged).add(year)
         extra_context = {
             **(extra_context or {}),
-            "presumed_years": [first.year for first in presumed.dates("date", "year")],
-            "missing_years": missing_holiday_years(timezone.localdate()),
+            "presumed_years": sorted(presumed_years),
+            "missing_years": [year for year in needed_years(timezone.localdate()) if year not in arranged],
             "presumed_note": PRESUMED_NOTE,
         }
         return super().changelist_view(request, extra_context)

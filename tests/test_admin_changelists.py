@@ -9,11 +9,12 @@ from django.contrib import admin
 from django.urls import reverse
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, IntervalSchedule, SolarSchedule
 
-from agencies.models import BureauProfile
+from agencies.models import AgencyRobot, BureauProfile
 from reminders.models import ReminderLog, ReminderLogTask
 from reports.models import CalendarFeed, ExportJob
 from reports.services import issue_notice
 from tasks.models import ExtensionRequest, Indicator, IndicatorValue, Measure, ProgressUpdate, Task
+from workspace.links import issue_links
 
 MAX_QUERIES = 10
 ROWS = 12  # more rows than allowed queries: a query per row cannot hide
@@ -63,6 +64,15 @@ def rows(plan, measure, finance, science, market, alice, bob, lead, leader):
     CrontabSchedule.objects.create(minute="0", hour="7")
     SolarSchedule.objects.create(event="sunrise", latitude=39.1, longitude=117.2)
     ClockedSchedule.objects.create(clocked_time=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+    for n, agency in enumerate((finance, science, market) * 4):
+        AgencyRobot.objects.create(
+            agency=agency,
+            kind=AgencyRobot.Kind.WECOM,
+            name=f"工作群{n}",
+            webhook_url=f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={n:08d}-0000-0000-0000-000000000000",
+        )
+    # One-click 签收 links for alice's open tasks (区金融局).
+    issue_links({task.pk: [alice.pk] for task in Task.objects.filter(agency=finance)}, "email")
     for n in range(ROWS):
         AccessAttempt.objects.create(username=f"u{n}", ip_address="10.0.0.1", failures_since_start=1)
         AccessLog.objects.create(username=f"u{n}", ip_address="10.0.0.1")

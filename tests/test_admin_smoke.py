@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.core.management import call_command
 from django.urls import reverse
 
-from agencies.models import BureauProfile
+from agencies.models import AgencyRobot, BureauProfile
 from tasks.models import IndicatorValue, ProgressUpdate
 
 
@@ -18,6 +18,13 @@ def populated(finance_task, science_task, lead, measure, alice):
     )
     IndicatorValue.objects.create(indicator=indicator, year=2024, value="2.8")
     BureauProfile.objects.create(user=lead, jurisdiction="东丽区")
+    AgencyRobot.objects.create(
+        agency=finance_task.agency,
+        kind=AgencyRobot.Kind.DINGTALK,
+        name="区金融局工作群",
+        webhook_url="https://oapi.dingtalk.com/robot/send?access_token=" + "a" * 64,
+        secret="SEC" + "b" * 64,
+    )
     return update
 
 

@@ -37,6 +37,7 @@ def test_the_lead_bureau_adds_a_dingtalk_robot_and_tests_it(browser, live_server
     page.fill("input[name=webhook_url]", f"http://oapi.dingtalk.com/robot/send?access_token={DINGTALK_TOKEN}")
     page.fill("input[name=secret]", DINGTALK_SECRET)
     page.click("input[name=_save]")
+    page.wait_for_selector(".errornote")  # the form comes back with its errors
     assert "钉钉群机器人的地址应以 https://oapi.dingtalk.com/robot/send?access_token= 开头" in page.content()
 
     page.fill(

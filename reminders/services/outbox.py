@@ -240,8 +240,11 @@ class Delivery:
     error: str = ""
 
 
-def deliver(log_id: int, *, now: datetime.datetime | None = None) -> Delivery:
+def deliver(
+    log_id: int, *, now: datetime.datetime | None = None, mail: MailSession | None = None
+) -> Delivery:
     """Send one outbox row if nobody else holds it: compare-and-set to sending, send, mark sent.
+    ``mail``: the SMTP session an email row goes over (``deliver_now``'s batch); else one of its own.
 
     Any exception from the channel marks the row failed with its next attempt (or gave_up past the retry
     window) and is returned, not raised: ``retry_in`` says when to try again."""
@@ -262,7 +265,7 @@ def deliver(log_id: int, *, now: datetime.datetime | None = None) -> Delivery:
         return Delivery("done")
     log = ReminderLog.objects.get(pk=log_id)
     try:
-        channels.send(log)
+        channels.send(log, mail_connection=mail.connection if mail else None)
     except channels.ChannelRejected as error:  # the vendor refuses it: retrying changes nothing until fixed
         return _rejected(log, str(error)[:2000])
     except (
@@ -392,16 +395,71 @@ def deliver_now(log_ids: list[int], *, budget: float | None = None) -> DispatchR
     with their next attempt; past ``budget`` seconds the remaining rows are left for the recovery job."""
     report = DispatchReport()
     deadline = None if budget is None else time.monotonic() + budget
-    for log_id in log_ids:
-        if deadline is not None and time.monotonic() > deadline:
-            report.left.append(log_id)
-            continue
-        try:
-            report.add(log_id, deliver(log_id))
-        except Exception:  # the database, not the channel: leave the row for the recovery job
-            logger.exception("reminder %s not sent; the recovery job will try again", log_id)
-            report.left.append(log_id)
+    with MailSession() as mail:
+        for log_id in log_ids:
+            if deadline is not None and time.monotonic() > deadline:
+                report.left.append(log_id)
+                continue
+            try:
+                delivery = deliver(log_id, mail=mail)
+            except Exception:  # the database, not the channel: leave the row for the recovery job
+                logger.exception("reminder %s not sent; the recovery job will try again", log_id)
+                report.left.append(log_id)
+                mail.reset()
+                continue
+            report.add(log_id, delivery)
+            if delivery.outcome in ("failed", "gave_up"):
+                mail.reset()  # the session may be broken: the next email opens a fresh one
     return report
+
+
+class MailSession:
+    """One SMTP session for a run of emails instead of a connect, EHLO and QUIT per message. Each row is still
+    claimed, sent and marked on its own (``deliver``), so at-least-once and the per-row counts do not change.
+    The session is opened when the first email asks for it, dropped after any failed row, and renewed every
+    ``MESSAGES_PER_SESSION`` messages (servers limit what one session may carry). When it cannot be opened,
+    ``connection()`` is None from then on and each email opens its own, so the failure is the row's, as
+    before (and a server that is down is not tried twice per row)."""
+
+    MESSAGES_PER_SESSION = 100
+
+    def __init__(self):
+        self._connection = None
+        self._used = 0
+        self._unavailable = False
+
+    def __enter__(self) -> MailSession:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.reset()
+
+    def connection(self):
+        if self._connection is not None and self._used >= self.MESSAGES_PER_SESSION:
+            self.reset()
+        if self._connection is None:
+            if self._unavailable:
+                return None
+            from django.core.mail import get_connection
+
+            connection = get_connection()
+            try:
+                connection.open()
+            except Exception as error:  # the row's own send meets (and records) the same failure
+                logger.warning("mail session not opened (%s): one connection per message", error)
+                self._unavailable = True
+                return None
+            self._connection = connection
+        self._used += 1
+        return self._connection
+
+    def reset(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.close()
+            except Exception:  # a broken session: nothing to close cleanly
+                logger.debug("mail session close failed", exc_info=True)
+        self._connection, self._used = None, 0
 
 
 # Recovery ------------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ Called by ``outbox.claim`` before rendering, for the whole batch at once: one qu
 the recipients, then ``workspace.links.issue_links`` (a fixed number of queries per 2,000 tasks and one bulk
 insert, reusing the links earlier messages carried). The preview and the dry run do not claim, so they
 issue no link. Escalations go to the lead bureau and to lead agencies, who do not 签收 those tasks: none.
+Only the lines a mail lists get a link (at most ``MAX_DIGEST_LINES``; the rest are counted, 另有 N 项): a link
+nobody receives is never issued.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from workspace.links import Channel, issue_links
 
 from ..models import ReminderLog
 from .compute import Email
+from .render import shown_lines
 
 KINDS_WITH_LINKS = {ReminderLog.Kind.DIGEST, ReminderLog.Kind.URGE}
 
@@ -28,7 +31,8 @@ def attach(emails: list[Email]) -> None:
     ]
     if not wanted:
         return
-    agencies = {line.agency_id for email in wanted for line in email.lines}
+    shown = {id(email): shown_lines(email) for email in wanted}
+    agencies = {line.agency_id for lines in shown.values() for line in lines}
     # The liaison behind each (address, agency): two people sharing an address each 签收 their own agency's tasks.
     user_of: dict[tuple[str, int], int] = {}
     for address, agency_id, user_id in (
@@ -41,7 +45,7 @@ def attach(emails: list[Email]) -> None:
     users_by_task: dict[int, set[int]] = defaultdict(set)
     pairs: list[tuple[Email, int, int]] = []
     for email in wanted:
-        for line in email.lines:
+        for line in shown[id(email)]:
             user_id = user_of.get((email.recipient, line.agency_id))
             if user_id is not None:
                 users_by_task[line.pk].add(user_id)

@@ -14,9 +14,10 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 
 from ipplan.lib.emails import EMAIL_LANGUAGE
-from ipplan.lib.safe_cells import set_cell_value
+from ipplan.lib.safe_cells import is_formula_like, set_cell_value
 from tasks.models import Task
 
 from ..models import ReminderLog, ReminderLogTask
@@ -87,25 +88,32 @@ def escalation_workbook(log: ReminderLog, task_ids: list[int]) -> bytes:
     ws.freeze_panes = "A2"
     ws.append([set_cell_value(WriteOnlyCell(ws), header) for header in HEADERS])
     day = log.day
+    site = settings.SITE_URL
     for number, (pk, agency, plan, measure_number, text, role, attention, status) in enumerate(rows, 1):
-        cells = []
-        for value in (
-            number,
-            agency,
-            plan,
-            measure_number,
-            text,
-            roles.get(role, role),
-            attention,
-            (day - attention).days if attention and attention < day else 0,
-            statuses.get(status, status),
-            f"{settings.SITE_URL}/tasks/{pk}/",
-        ):
-            cell = set_cell_value(WriteOnlyCell(ws), value)
-            if attention is not None and value is attention:
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        ws.append(cells)
+        # Plain values: openpyxl writes them through one reused cell, and a date gets yyyy-mm-dd. Only text
+        # that could read as a formula needs a cell of its own, typed as text (safe_cells).
+        ws.append(
+            [
+                number,
+                _text(ws, agency),
+                _text(ws, plan),
+                _text(ws, measure_number),
+                _text(ws, text),
+                roles.get(role, role),
+                attention,
+                (day - attention).days if attention and attention < day else 0,
+                statuses.get(status, status),
+                f"{site}/tasks/{pk}/",
+            ]
+        )
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
+
+
+def _text(ws, value):
+    """Text as it was typed: text openpyxl would take for a formula or an error code (``#N/A``) in a cell
+    typed as text, anything else as it is."""
+    if is_formula_like(value) or value in ERROR_CODES:
+        return set_cell_value(WriteOnlyCell(ws), value)
+    return value

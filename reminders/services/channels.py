@@ -67,13 +67,17 @@ class ChannelRejected(Exception):
     """The vendor (or our configuration) refuses the message; retrying changes nothing until it is fixed."""
 
 
-def send_email(log: ReminderLog) -> None:
+def send_email(log: ReminderLog, *, connection=None) -> None:
+    """``connection``: an open mail backend connection to reuse (``deliver_now`` sends a batch over one SMTP
+    session); without it Django opens and closes one for this message."""
     from .outbox import message_id
 
     message = build_message(
         log.subject, log.body_text, log.body_html, log.recipient, message_id=message_id(log)
     )
     attach_files(message, log)
+    if connection is not None:
+        message.connection = connection
     message.send()
 
 
@@ -357,5 +361,11 @@ SENDERS: dict[str, Callable[[ReminderLog], None]] = {
 }
 
 
-def send(log: ReminderLog) -> None:
-    SENDERS[log.channel](log)
+def send(log: ReminderLog, *, mail_connection: Callable[[], object] | None = None) -> None:
+    """Hand the row to its channel. ``mail_connection``: called by an email for the open connection to go
+    over (None from it: a connection of the email's own)."""
+    sender = SENDERS[log.channel]
+    if mail_connection is not None and sender is send_email:
+        send_email(log, connection=mail_connection())
+    else:
+        sender(log)

@@ -186,6 +186,16 @@ def gap_lines(gaps, kind: str) -> list[dict]:
     ]
 
 
+def shown_lines(email: Email, limit: int = MAX_DIGEST_LINES) -> list[TaskLine]:
+    """The lines a digest (or 催办) lists, in the order ``capped_sections`` shows them."""
+    shown: list[TaskLine] = []
+    for section in email.sections():
+        shown += section["lines"][: limit - len(shown)]
+        if len(shown) >= limit:
+            break
+    return shown
+
+
 def capped_sections(email: Email, limit: int) -> tuple[list[dict], int]:
     """The digest's (or 催办's) sections with at most ``limit`` lines in all, and how many were left out."""
     sections, room = [], limit

@@ -174,7 +174,7 @@ def _message(email, key, lines, agency_ids, user_id, title, body) -> dict:
 
 
 def _pending_and_link(wanted: dict[tuple, dict], *, batch: str, now: datetime.datetime) -> list[int]:
-    from .outbox import is_due, sending_lease  # outbox imports this module
+    from .outbox import CLAIM_FIELDS, is_due, sending_lease  # outbox imports this module
 
     keys = list(wanted)
     rows = ReminderLog.objects.filter(
@@ -182,19 +182,7 @@ def _pending_and_link(wanted: dict[tuple, dict], *, batch: str, now: datetime.da
         recipient__in={key[1] for key in keys},
         kind__in={key[2] for key in keys},
         period__in={key[3] for key in keys},
-    ).values(
-        "pk",
-        "channel",
-        "recipient",
-        "kind",
-        "period",
-        "status",
-        "day",
-        "claimed_at",
-        "created_at",
-        "next_attempt_at",
-        "batch",
-    )
+    ).values("channel", *CLAIM_FIELDS)
     lease_start = now - sending_lease()
     pending, links, agency_links = [], [], []
     for row in rows:

@@ -197,6 +197,12 @@ def _insert_ignoring(model, columns: list[str], rows: list[tuple]) -> None:
             cursor.executemany(sql, rows[start : start + 1000])
 
 
+# What claim (and the fan-out to other channels) reads back of the rows it inserted or found.
+CLAIM_FIELDS = (
+    "pk", "recipient", "kind", "period", "status", "day", "claimed_at", "created_at", "next_attempt_at", "batch",
+)  # fmt: skip
+
+
 def is_due(row: dict, now: datetime.datetime, lease_start: datetime.datetime) -> bool:
     if row["status"] == Status.SENDING:
         return row["claimed_at"] is not None and row["claimed_at"] < lease_start
@@ -214,18 +220,7 @@ def _rows_for(emails: list[Email]) -> list[dict]:
     return list(
         ReminderLog.objects.filter(kind__in=kinds)
         .filter(Q(day__in=days) | Q(period__in=periods))
-        .values(
-            "pk",
-            "recipient",
-            "kind",
-            "period",
-            "status",
-            "day",
-            "claimed_at",
-            "created_at",
-            "next_attempt_at",
-            "batch",
-        )
+        .values(*CLAIM_FIELDS)
     )
 
 

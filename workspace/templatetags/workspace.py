@@ -1,7 +1,9 @@
 from django import template
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from tasks.status import LIGHT_MEANINGS, LIGHT_SHAPES, YELLOW_DAYS, Light, light_text
 from workspace import display
@@ -101,3 +103,77 @@ def unread_messages(context) -> int:
 
     request = context.get("request")
     return unread_count(request.user) if request is not None else 0
+
+
+def _day(value) -> str:
+    """A date, or a datetime in the current time zone, as YYYY-MM-DD (the |date:"Y-m-d" of the templates)."""
+    if value is None:
+        return ""
+    if hasattr(value, "hour"):
+        value = timezone.localtime(value)
+    return value.strftime("%Y-%m-%d")
+
+
+def task_due_html(task):
+    """截止: the due date (and the original one when moved), or 持续推进 with the report it owes."""
+    if task.is_ongoing:
+        badge = format_html('<span class="badge">{}</span>', _("持续推进"))
+        report_due = getattr(task, "report_due", None)
+        if report_due:
+            text = _("%(d)s 前报送") % {"d": _day(report_due)}
+            return format_html('{}<br><span class="small muted">{}</span>', badge, text)
+        return badge
+    if task.due_date:
+        if task.original_due_date and task.original_due_date != task.due_date:
+            text = _("原定 %(d)s") % {"d": _day(task.original_due_date)}
+            return format_html('{}<br><span class="small muted">{}</span>', _day(task.due_date), text)
+        return _day(task.due_date)
+    return "—"
+
+
+@register.simple_tag(takes_context=True)
+def task_rows(context, tasks, show_agency: bool):
+    """The rows of a task list, joined in Python: fifty rows of a dozen cells each cost the list more as
+    template nodes than all of its queries. ``tasks`` carry ``light``, ``attention_date`` and ``report_due``
+    (``with_light``) and their measure, plan and agency (select_related)."""
+    today = context.get("today") or timezone.localdate()
+    role_label, due_label, progress_label, reported_label = _("角色"), _("截止"), _("进度"), _("最近报送")
+    unacknowledged = format_html('<br><span class="badge yellow">{}</span>', _("未签收"))
+    rows = []
+    for task in tasks:
+        measure = task.measure
+        value = getattr(task, "light", None) or task.get_light(today)
+        attention_date = getattr(task, "attention_date", None) or task.get_attention_date()
+        light = _light_html(
+            value,
+            light_text(light=value, attention_date=attention_date, is_ongoing=task.is_ongoing, today=today),
+        )
+        agency = format_html("<td>{}</td>", task.agency.display_name) if show_agency else ""
+        status = task.get_status_display()
+        if not task.acknowledged_at and task.status != "done":
+            status = format_html("{}{}", status, unacknowledged)
+        rows.append(
+            format_html(
+                '<tr><td class="nowrap">{}</td><td class="nowrap">{}</td>'
+                '<td class="measure"><a href="{}">{}</a><br><span class="small muted">{}</span></td>{}'
+                '<td class="nowrap" data-label="{}">{}</td><td class="nowrap" data-label="{}">{}</td>'
+                '<td class="nowrap">{}</td><td class="num" data-label="{}">{}%</td>'
+                '<td class="nowrap small" data-label="{}">{}</td></tr>',
+                light,
+                measure.number,
+                reverse("workspace:task_detail", args=[task.pk]),
+                measure.summary,
+                measure.plan.title,
+                agency,
+                role_label,
+                task.get_role_display(),
+                due_label,
+                task_due_html(task),
+                status,
+                progress_label,
+                task.percent,
+                reported_label,
+                _day(task.last_reported_at) or "—",
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 (every row built by format_html)

@@ -318,6 +318,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = selectors.dashboard(request.user, today, plan)
     # Worst agencies first; a city-wide plan can name hundreds, so the table shows the first ones unless asked.
     shown = board.agencies if request.GET.get("agencies") == "all" else board.agencies[:AGENCY_ROWS]
+    problems = _problems(board, today) if is_lead_bureau(request.user) else None
     return render(
         request,
         "workspace/dashboard.html",
@@ -331,8 +332,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "overdue_count": board.counts.light(Light.RED),
             "missing_holiday_years": missing_holiday_years(today),
             # 投递问题: the lead bureau sees what did not reach its recipient and where to fix it.
-            "problems": _problems(board, today) if is_lead_bureau(request.user) else None,
-            "no_bureau_address": not reach.lead_bureau_addresses(),
+            "problems": problems,
+            "no_bureau_address": problems.no_bureau_address
+            if problems
+            else not reach.lead_bureau_addresses(),
         },
     )
 

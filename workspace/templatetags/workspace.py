@@ -1,8 +1,10 @@
 from django import template
+from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.timesince import timesince
 from django.utils.translation import gettext as _
 
 from tasks.status import LIGHT_MEANINGS, LIGHT_SHAPES, YELLOW_DAYS, Light, light_text
@@ -177,3 +179,84 @@ def task_rows(context, tasks, show_agency: bool):
             )
         )
     return mark_safe("".join(rows))  # noqa: S308 (every row built by format_html)
+
+
+@register.simple_tag(takes_context=True)
+def agency_rows(context, rows, plan=None, urge: bool = False):
+    """The 督办看板's per-agency rows, joined in Python (as ``task_rows``): counts linking to the filtered
+    task list, the completion meter, 未签收 since when, the last report, and for the lead bureau 催办 and
+    督办通知单 buttons on agencies with overdue tasks."""
+    request = context["request"]
+    list_url = reverse("workspace:task_list")
+    plan_q = "" if plan is None else str(plan.pk)
+    plan_input = (
+        format_html('<input type="hidden" name="plan" value="{}">', plan.pk) if plan is not None else ""
+    )
+    csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', get_token(request))
+    urge_url, notice_url = reverse("reminders:urge"), reverse("reports:issue_notice")
+    earliest, urge_label, notice_label = _("最早分派于"), _("催办"), _("督办通知单")
+    out = []
+    for row in rows:
+        link = f"{list_url}?plan={plan_q}&agency={row.agency_id}"
+        overdue = (
+            format_html('<a class="badge red" href="{}&amp;light=red">{}</a>', link, row.overdue)
+            if row.overdue
+            else "0"
+        )
+        if row.unacknowledged:
+            since = row.unacknowledged_since
+            unacknowledged = format_html(
+                '<span class="badge yellow" title="{} {}">{}</span><br><span class="small muted">{}</span>',
+                earliest,
+                _day(since),
+                row.unacknowledged,
+                _("已 %(d)s") % {"d": timesince(since)} if since else "",
+            )
+        else:
+            unacknowledged = "0"
+        actions = ""
+        if urge:
+            buttons = ""
+            if row.overdue:
+                buttons = format_html(
+                    '<form method="post" action="{}" class="inline">{}<input type="hidden" name="scope" '
+                    'value="agency"><input type="hidden" name="agency" value="{}">{}<input type="hidden" '
+                    'name="next" value="{}"><button type="submit" class="btn small" aria-label="{}">{}</button>'
+                    '</form><form method="post" action="{}" class="inline">{}<input type="hidden" name="agency" '
+                    'value="{}">{}<button type="submit" class="btn small" aria-label="{}">{}</button></form>',
+                    urge_url,
+                    csrf,
+                    row.agency_id,
+                    plan_input,
+                    request.get_full_path(),
+                    _("催办%(name)s的 %(n)s 项逾期任务") % {"name": row.name, "n": row.overdue},
+                    urge_label,
+                    notice_url,
+                    csrf,
+                    row.agency_id,
+                    plan_input,
+                    _("向%(name)s签发督办通知单") % {"name": row.name},
+                    notice_label,
+                )
+            actions = format_html('<td class="nowrap">{}</td>', buttons)
+        out.append(
+            format_html(
+                '<tr><td><a href="{}">{}</a></td><td class="num">{}</td>'
+                '<td class="num"><a href="{}&amp;status=done">{}</a></td><td class="num">{}</td>'
+                '<td><div class="row" style="flex-wrap:nowrap"><div class="meter" style="flex:1"><span '
+                'style="width:{}%"></span></div><span class="small">{}%</span></div></td>'
+                '<td class="num">{}</td><td class="small nowrap">{}</td>{}</tr>',
+                link,
+                row.name,
+                row.total,
+                link,
+                row.done,
+                overdue,
+                row.completion_rate,
+                row.completion_rate,
+                unacknowledged,
+                _day(row.last_report) or "—",
+                actions,
+            )
+        )
+    return mark_safe("".join(out))  # noqa: S308 (every row built by format_html)

@@ -41,8 +41,10 @@ Channel = ReminderLog.Channel
 WINDOW = datetime.timedelta(days=7)
 # Rows listed per state (the count says how many in all; the ledger link shows the rest).
 LISTED = 20
-# Agencies listed with their fix-it links (worst first; the admin's 通知对象 filter lists them all).
-LISTED_AGENCIES = 100
+# Agencies listed with their fix-it links, worst first: the daily summary lists up to 50, the dashboard's
+# panel the first 10; the admin's 通知对象 filter lists them all.
+LISTED_AGENCIES = 50
+PANEL_AGENCIES = 10
 
 
 @dataclass
@@ -82,8 +84,12 @@ class Problems:
         ]
 
     @property
-    def unreachable_more(self) -> int:
-        return max(len(self.unreachable) - LISTED_AGENCIES, 0)
+    def panel_links(self) -> list[dict]:
+        return self.unreachable_links[:PANEL_AGENCIES]
+
+    @property
+    def panel_more(self) -> int:
+        return max(len(self.unreachable) - PANEL_AGENCIES, 0)
 
     @property
     def unreachable_list_url(self) -> str:

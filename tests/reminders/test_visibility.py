@@ -54,10 +54,10 @@ def test_reach_lists_agencies_nobody_can_be_told_and_memberless_collectives(scen
     liaison.delete()
 
 
-def test_the_panel_lists_the_hundred_worst_and_the_admin_lists_them_all(
+def test_the_panel_lists_the_ten_worst_and_the_admin_lists_them_all(
     scenario, market, lead, client, on_day
 ):
-    """A city with many agencies and nobody set up: the panel names the 100 with most open tasks and links the
+    """A city with many agencies and nobody set up: the panel names the 10 with most open tasks and links the
     admin's 通知对象 filter, which lists every one (and only those)."""
     measure = scenario["market_overdue"].measure
     extra = Agency.objects.bulk_create(
@@ -71,8 +71,9 @@ def test_the_panel_lists_the_hundred_worst_and_the_admin_lists_them_all(
         page = client.get(reverse("workspace:dashboard"))
         listed = client.get(reverse("admin:agencies_agency_changelist") + "?reach=unreachable&all=")
     assert f"无人可通知的单位({len(unreachable)} 个)" in page.text
-    assert page.text.count("添加联络员</a>") == 100
-    assert f"共 {len(unreachable)} 个单位,显示未办结任务最多的 100 个。" in page.text
+    assert page.text.count("添加联络员</a>") == 10
+    assert f"共 {len(unreachable)} 个单位,此处显示未办结任务最多的 10 个。" in page.text
+    assert f"查看全部 {len(unreachable)} 个无人可通知的单位" in page.text
     assert "/admin/agencies/agency/?reach=unreachable" in page.text
     assert {agency.pk for agency in listed.context["cl"].result_list} == unreachable
 

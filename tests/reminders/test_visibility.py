@@ -54,9 +54,7 @@ def test_reach_lists_agencies_nobody_can_be_told_and_memberless_collectives(scen
     liaison.delete()
 
 
-def test_the_panel_lists_the_ten_worst_and_the_admin_lists_them_all(
-    scenario, market, lead, client, on_day
-):
+def test_the_panel_lists_the_ten_worst_and_the_admin_lists_them_all(scenario, market, lead, client, on_day):
     """A city with many agencies and nobody set up: the panel names the 10 with most open tasks and links the
     admin's 通知对象 filter, which lists every one (and only those)."""
     measure = scenario["market_overdue"].measure

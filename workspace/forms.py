@@ -1,6 +1,7 @@
 """Forms validate input shape only; the rules (who, when, which state) live in workspace/services.py."""
 
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from agencies.models import Agency, Liaison, normalize_mobile, validate_mobile
@@ -45,8 +46,13 @@ class ProgressForm(forms.Form):
     attachments = MultipleFileField(
         label=_("附件"),
         required=False,
-        help_text=_("可选,最多 %(n)d 个;支持 PDF、图片、Word(.docx)、Excel(.xlsx)。")
-        % {"n": MAX_ATTACHMENTS},
+        # Formatted when shown, in the reader's language (not once at import, in the default one).
+        help_text=lazy(
+            lambda: (
+                _("可选,最多 %(n)d 个;支持 PDF、图片、Word(.docx)、Excel(.xlsx)。") % {"n": MAX_ATTACHMENTS}
+            ),
+            str,
+        )(),
     )
 
 

@@ -372,8 +372,12 @@ class TaskQuerySet(models.QuerySet):
     # Writes keep ``sort_key`` (tasks/sortkey.py) in step with the measure, agency and role it is made of.
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
-        sortkey.fill(objs)
+        self.prepare_bulk_create(objs)
         return super().bulk_create(objs, *args, **kwargs)
+
+    def prepare_bulk_create(self, objs) -> None:
+        """What a bulk insert of ``objs`` computes first (also for tasks/services/bulk_history.py's own)."""
+        sortkey.fill(objs)
 
     def update(self, **kwargs):
         if not sortkey.TASK_FIELDS & kwargs.keys():

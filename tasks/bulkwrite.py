@@ -1,0 +1,167 @@
+"""Many rows written in one statement, each row with its own values, without Django's per-value machinery.
+
+On PostgreSQL both helpers send one array per column and let the database pair them up with ``UNNEST``:
+
+- ``insert_rows`` inserts unsaved instances (``INSERT … SELECT * FROM UNNEST(…)``) and, in the same statement,
+  copies the inserted rows into another table (a data-modifying CTE: the django-simple-history rows of
+  tasks/services/bulk_history.py); it sets each instance's primary key;
+- ``update_rows`` writes some fields of saved instances (``UPDATE … FROM UNNEST(…)``): a value per row, where
+  Django's ``bulk_update`` builds a ``CASE WHEN pk = … THEN …`` per field and row, slow to build and to run.
+
+Elsewhere (SQLite) ``update_rows`` is the plain ``QuerySet.bulk_update`` and ``insert_rows`` is not offered
+(``can_insert_rows``). Neither sends signals nor keeps derived columns: callers do (``sort_key``: tasks/sortkey.py).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from django.db import connections, models, router
+from django.db.models import Field, Model
+
+BATCH = 5000
+
+
+def _is_postgresql(model: type[Model]) -> bool:
+    return connections[router.db_for_write(model)].vendor == "postgresql"
+
+
+def can_insert_rows(model: type[Model]) -> bool:
+    return _is_postgresql(model)
+
+
+def _array_type(field: Field, connection) -> str:
+    # Without the length (varchar[], not varchar(30)[]), as Django's own UNNEST insert: never truncate.
+    return field.db_type(connection).split("(")[0] + "[]"
+
+
+# Values PostgreSQL's adaptation takes as they are, by the field's internal type (and dates, aware datetimes):
+# for these ``get_db_prep_save`` returns the value itself (``str`` subclasses: TextChoices members), so calling it per value only costs time.
+_AS_IS = {
+    "CharField": str,
+    "TextField": str,
+    "BooleanField": bool,
+    "IntegerField": int,
+    "SmallIntegerField": int,
+    "BigIntegerField": int,
+    "PositiveIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "PositiveBigIntegerField": int,
+    "AutoField": int,
+    "BigAutoField": int,
+}
+
+
+def _as_is(field: Field, values: list) -> bool:
+    target = field.target_field if field.is_relation else field
+    kind = target.get_internal_type()
+    if kind == "DateField":  # a datetime would be cut to its date
+        return all(value is None or type(value) is datetime.date for value in values)
+    if kind == "DateTimeField":  # a naive one would be made aware (with a warning)
+        return all(value is None or (type(value) is datetime.datetime and value.tzinfo) for value in values)
+    wanted = _AS_IS.get(kind)
+    if wanted is None:
+        return False
+    if wanted is str:
+        return all(value is None or isinstance(value, str) for value in values)
+    return all(value is None or type(value) is wanted for value in values)
+
+
+def _column(field: Field, objs: Sequence[Model], connection, *, add: bool | None) -> list:
+    """The database values of ``field`` for ``objs``, through ``get_db_prep_save`` as ``save`` does unless they
+    are plain values it would return unchanged (``_AS_IS``). With ``add`` (an insert) ``Field.pre_save`` runs
+    where a class overrides it (auto_now dates, files), as in ``bulk_create``; an update writes the values as
+    they are, as ``bulk_update`` does."""
+    prep = field.get_db_prep_save
+    if add is not None and type(field).pre_save is not Field.pre_save:
+        values = [field.pre_save(obj, add) for obj in objs]
+    else:
+        attname = field.attname
+        values = [getattr(obj, attname) for obj in objs]
+    if _as_is(field, values):
+        return values
+    return [prep(value, connection) for value in values]
+
+
+def insert_rows(
+    model: type[Model],
+    objs: Sequence[Model],
+    *,
+    copy_to: str = "",
+    copy_columns: Sequence[tuple[str, str]] = (),
+    copy_values: Sequence[tuple[str, object]] = (),
+) -> list[Model]:
+    """Insert unsaved ``objs`` (PostgreSQL only) and set their primary keys; returns them.
+
+    With ``copy_to`` (a table) the same statement also copies the inserted rows there, in primary key order:
+    ``copy_columns`` are ``(target column, column of model)`` pairs, ``copy_values`` ``(target column, value)``
+    pairs, the same value for every row."""
+    if not objs:
+        return []
+    if not can_insert_rows(model):
+        raise NotImplementedError("insert_rows needs PostgreSQL")
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    fields = [f for f in model._meta.local_concrete_fields if f is not pk]
+    table, pk_column = quote(model._meta.db_table), quote(pk.column)
+    columns = ", ".join(quote(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{_array_type(f, connection)}" for f in fields)
+    insert = f"INSERT INTO {table} ({columns}) SELECT * FROM UNNEST({arrays})"
+    extra: list = []
+    if copy_to:
+        sources = dict.fromkeys([pk.column, *(source for _target, source in copy_columns)])
+        targets = [target for target, _source in copy_columns] + [target for target, _value in copy_values]
+        selected = [quote(source) for _target, source in copy_columns] + ["%s"] * len(copy_values)
+        extra = [value for _target, value in copy_values]
+        sql = (
+            f"WITH inserted AS ({insert} RETURNING {', '.join(quote(c) for c in sources)}), "
+            f"copied AS (INSERT INTO {quote(copy_to)} ({', '.join(quote(t) for t in targets)}) "
+            f"SELECT {', '.join(selected)} FROM inserted ORDER BY {pk_column}) "
+            f"SELECT {pk_column} FROM inserted"
+        )
+    else:
+        sql = f"{insert} RETURNING {pk_column}"
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), BATCH):
+            chunk = objs[start : start + BATCH]
+            cursor.execute(sql, [*(_column(f, chunk, connection, add=True) for f in fields), *extra])
+            # One statement takes its ids from the sequence in the order it inserts the rows: ascending.
+            ids = sorted(row[0] for row in cursor.fetchall())
+            for obj, value in zip(chunk, ids, strict=True):
+                setattr(obj, pk.attname, value)
+                obj._state.adding = False
+                obj._state.db = connection.alias
+    return list(objs)
+
+
+def update_rows(model: type[Model], objs: Sequence[Model], fields: Sequence[str]) -> int:
+    """Write ``fields`` (names) of saved ``objs``, each row its own values; returns how many rows."""
+    if not objs:
+        return 0
+    if not _is_postgresql(model):
+        return models.QuerySet(model).bulk_update(objs, fields)
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    chosen = [model._meta.get_field(name) for name in fields]
+    table = quote(model._meta.db_table)
+    sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in chosen)
+    names = ", ".join(quote(f.column) for f in [pk, *chosen])
+    arrays = ", ".join(f"%s::{_array_type(f, connection)}" for f in [pk, *chosen])
+    sql = (
+        f"UPDATE {table} SET {sets} FROM UNNEST({arrays}) AS v({names}) "
+        f"WHERE {table}.{quote(pk.column)} = v.{quote(pk.column)}"
+    )
+    written = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), BATCH):
+            chunk = objs[start : start + BATCH]
+            params = [[obj.pk for obj in chunk]]
+            params += [_column(f, chunk, connection, add=None) for f in chosen]
+            cursor.execute(sql, params)
+            written += cursor.rowcount
+    return written

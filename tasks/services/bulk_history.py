@@ -12,6 +12,7 @@ unless one is given, and no change reason ("" for "~", as ``bulk_history_create`
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from django.conf import settings
@@ -26,22 +27,30 @@ from tasks.bulkwrite import can_insert_rows, insert_rows
 BATCH = 2000
 
 
-def _history_columns(model: type[Model], objs: Sequence[Model], *, kind: str, user, date):
-    """The history table, ``(history column, model column)`` of each tracked field, and ``(history column,
-    value)`` of the history fields, for ``objs``' rows of ``kind`` ("+" or "~")."""
+@functools.cache
+def _history_layout(model: type[Model]):
+    """The history model of ``model``, ``(history column, model column)`` of each tracked field, and the columns
+    of the history fields by name (the same for the life of the process)."""
     history = get_history_manager_for_model(model).model
+    copied = [(history._meta.get_field(field.name).column, field.column) for field in history.tracked_fields]
+    names = ("history_date", "history_type", "history_user", "history_change_reason")
+    return history, copied, {name: history._meta.get_field(name).column for name in names}
+
+
+def _history_columns(model: type[Model], objs: Sequence[Model], *, kind: str, user, date):
+    """The history model, ``(history column, model column)`` of each tracked field, and ``(history column,
+    value)`` of the history fields, for ``objs``' rows of ``kind`` ("+" or "~")."""
+    history, copied, columns = _history_layout(model)
     if user is None:
         user = history.get_default_history_user(objs[0])
     connection = connections[router.db_for_write(history)]
-    copied = [(history._meta.get_field(field.name).column, field.column) for field in history.tracked_fields]
     values = {
         "history_date": connection.ops.adapt_datetimefield_value(date or timezone.now()),
         "history_type": kind,
         "history_user": getattr(user, "pk", None),
         "history_change_reason": None if kind == "+" else "",
     }
-    extra = [(history._meta.get_field(name).column, value) for name, value in values.items()]
-    return history, copied, extra
+    return history, copied, [(columns[name], value) for name, value in values.items()]
 
 
 def record_created(

@@ -34,7 +34,7 @@ from agencies.models import Agency
 from agencies.resolution import AgencyMatch, AgencyResolver
 from agencies.services import set_collective_members
 from tasks import sortkey
-from tasks.bulkwrite import update_rows
+from tasks.bulkwrite import blueprint, update_rows
 from tasks.models import Indicator, Measure, Plan, PlanRevision, Section, Task
 from tasks.parsing import ParsedMeasure, ParsedPlan, parse_bytes
 from tasks.status import period_of
@@ -162,7 +162,7 @@ def shared_openings_query(keys: set[str]) -> QuerySet:
 
 
 def find_existing_plan(
-    parsed: ParsedPlan, jurisdiction: str | None = None, digest: str | None = None
+    parsed: ParsedPlan, jurisdiction: str | None = None, digest: str | None = None, content: str | None = None
 ) -> PlanMatch:
     """Recognise a plan by content, never by title or 行政区划 (the same page can be detected with another one).
 
@@ -171,7 +171,7 @@ def find_existing_plan(
     overlap. ``jurisdiction`` only breaks ties between equally good candidates. bench/import_bench.py shows
     both queries' plans (EXPLAIN ANALYZE) among 1,000 plans.
     """
-    same = same_plan_query(fingerprint(parsed), digest).first()
+    same = same_plan_query(content or fingerprint(parsed), digest).first()  # content: fingerprint(parsed)
     if same is not None:
         return PlanMatch(plan=same, kind="same", overlap=1.0)
     keys = {measure_key(m.text) for m in parsed.required_measures} - {""}
@@ -665,6 +665,8 @@ def import_plan(
     """
     if revision_of is not None and new_plan:
         raise ValueError("revision_of and new_plan exclude each other")
+    parsed_content = fingerprint(parsed)
+    content = parsed_content if source_parsed is None else fingerprint(source_parsed)
     try:
         with transaction.atomic():
             result = _import(
@@ -678,7 +680,8 @@ def import_plan(
                 dry_run=dry_run,
                 revision_of=revision_of,
                 new_plan=new_plan,
-                content=fingerprint(source_parsed or parsed),
+                content=content,
+                parsed_content=parsed_content,
                 corrections=corrections,
                 uploaded_at=uploaded_at,
                 batch=None if dry_run else batch,
@@ -707,6 +710,7 @@ def _import(
     revision_of,
     new_plan,
     content,
+    parsed_content,
     corrections,
     uploaded_at,
     batch,
@@ -717,7 +721,7 @@ def _import(
     elif revision_of is not None:
         match, plan = PlanMatch(plan=revision_of, kind="revision"), revision_of
     else:
-        match = find_existing_plan(parsed, jurisdiction=jurisdiction, digest=digest)
+        match = find_existing_plan(parsed, jurisdiction=jurisdiction, digest=digest, content=parsed_content)
         if match.kind == "same":
             empty = PlanDiff(plan_id=match.plan.pk, plan_title=match.plan.title)
             return ImportResult(plan=match.plan, unchanged=True, match=match, diff=empty)
@@ -1012,6 +1016,7 @@ def _sync_tasks(
     )
 
     wanted = assignments.wanted(parsed_measure)
+    new_task = blueprint(Task)  # many new tasks per import: built positionally (tasks/bulkwrite.py)
     if current is None:
         current = {task.agency_id: task for task in measure.tasks.select_related("agency")}
     own = writes is None
@@ -1021,11 +1026,9 @@ def _sync_tasks(
         task = current.get(agency_id)
         if task is None:
             writes.created.append(
-                Task(
-                    measure=measure,
-                    agency=want.agency,
+                new_task(
+                    {"measure": measure, "agency": want.agency, "collective": want.collective},
                     role=want.role,
-                    collective=want.collective,
                     needs_resolution=want.needs_resolution,
                     due_date=None if ongoing else due_date,
                     due_date_inferred=inferred,

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from agencies.models import Agency
-from tasks.bulkwrite import update_rows
+from tasks.bulkwrite import can_insert_rows, insert_rows, update_rows
 from tasks.models import Measure, ProgressUpdate, Task
 from tasks.parsing import parse_text
 from tasks.services.importing import import_plan
@@ -171,3 +171,43 @@ def test_update_rows_writes_each_rows_own_values(agencies):
         Measure.objects.filter(plan=plan).order_by("pk").values_list("raw_deadline", "deadline_date")
     )
     assert stored == [(m.raw_deadline, m.deadline_date) for m in measures]
+
+
+AWKWARD = ["", "含\x1e分隔符", "含\x1d标记", "普通文字", "'引号'与\\反斜杠", "{花括号,逗号}", "NULL"]
+
+
+def test_insert_rows_and_update_rows_keep_awkward_values(agencies):
+    """Columns go as one split string or as a list (tasks/bulkwrite.py ``_array``); either way each row gets
+    exactly its own value: empty strings, separators, quotes, NULL dates, flags, one row alone."""
+    plan = load(document([item(500, 1)], 500)).plan
+    if not can_insert_rows(Measure):
+        pytest.skip("insert_rows is PostgreSQL's")
+    day = datetime.date(2027, 3, 1)
+    measures = [
+        Measure(
+            plan=plan,
+            number=f"#{n}",
+            text=text,
+            position=100 + n,
+            raw_deadline=text,
+            deadline_date=None if n % 2 else day + datetime.timedelta(days=n),
+            is_ongoing=bool(n % 3),
+        )
+        for n, text in enumerate(AWKWARD)
+    ]
+    insert_rows(Measure, measures)
+    alone = insert_rows(Measure, [Measure(plan=plan, number="#单", text="", position=0)])[0]
+    fields = ("number", "text", "position", "raw_deadline", "deadline_date", "is_ongoing")
+
+    def stored(objs):
+        rows = Measure.objects.in_bulk([m.pk for m in objs])
+        return [tuple(getattr(rows[m.pk], name) for name in fields) for m in objs]
+
+    assert stored(measures) == [tuple(getattr(m, name) for name in fields) for m in measures]
+    assert stored([alone]) == [("#单", "", 0, "", None, False)]
+    assert all(m.created_at and m.created_at == measures[0].created_at for m in measures)
+    for n, measure in enumerate(measures):
+        measure.text = AWKWARD[-1 - n]
+        measure.deadline_date = None if n % 3 else day
+    assert update_rows(Measure, measures, ["text", "deadline_date"]) == len(AWKWARD)
+    assert stored(measures) == [tuple(getattr(m, name) for name in fields) for m in measures]

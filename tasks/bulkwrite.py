@@ -155,6 +155,23 @@ def _column(field: Field, objs: Sequence[Model], connection, *, add: bool | None
     return [prep(value, connection) for value in values]
 
 
+def _prepare_related(model: type[Model], objs: Sequence[Model]) -> None:
+    """Django's check before a ``bulk_create`` (a related object assigned unsaved, or saved since), run only for
+    the instances whose cached related objects disagree with their keys: it walks every field of each one."""
+    relations = [
+        (f.name, f.attname, f.target_field.attname) for f in model._meta.concrete_fields if f.is_relation
+    ]
+    always = bool(model._meta.private_fields)
+    for obj in objs:
+        cache = obj._state.fields_cache
+        if always or any(
+            (related := cache.get(name)) is not None
+            and ((key := getattr(related, target)) is None or key != getattr(obj, attname))
+            for name, attname, target in relations
+        ):
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+
+
 def _insert_sql(model: type[Model], fields: list[Field], columns: list[list], connection) -> tuple[str, list]:
     """``INSERT … SELECT`` of the rows whose ``columns`` (values per field) are given: a column holding one
     value for every row (a status, a flag, the creation time) is sent once, the others as one array each."""
@@ -212,8 +229,7 @@ def insert_rows(
             f"SELECT {', '.join(selected)} FROM inserted ORDER BY {pk_column}) "
             f"SELECT {pk_column} FROM inserted"
         )
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    _prepare_related(model, objs)
     with connection.cursor() as cursor:
         for start in range(0, len(objs), BATCH):
             chunk = objs[start : start + BATCH]

@@ -500,7 +500,10 @@ def _with_history(tasks: Sequence[Task]) -> set[int]:
 
 def _tasks_by_measure(measures: Iterable[Measure]) -> dict[int, list[Task]]:
     tasks: dict[int, list[Task]] = defaultdict(list)
-    for task in Task.objects.filter(measure__in=list(measures)).select_related("agency").order_by("pk"):
+    measures = list(measures)
+    if not measures:  # a new plan: not even building the query
+        return tasks
+    for task in Task.objects.filter(measure__in=measures).select_related("agency").order_by("pk"):
         tasks[task.measure_id].append(task)
     return tasks
 
@@ -755,9 +758,10 @@ def _import(
         tasks = _tasks_by_measure([m for m, _p, _s in alignment.pairs])
 
     # Removed measures first, then numbers moved through a temporary value: a live number is unique per plan.
-    result.measures_removed = Measure.objects.filter(pk__in=[m.pk for m in alignment.removed]).update(
-        is_removed=True, updated_at=now
-    )
+    if alignment.removed:
+        result.measures_removed = Measure.objects.filter(pk__in=[m.pk for m in alignment.removed]).update(
+            is_removed=True, updated_at=now
+        )
     moving = [m.pk for m, p, _s in alignment.pairs if m.number != p.number]
     if moving:
         Measure.objects.filter(pk__in=moving).update(number=Concat(Value("#"), Cast("pk", CharField())))

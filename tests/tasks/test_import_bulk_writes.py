@@ -211,3 +211,16 @@ def test_insert_rows_and_update_rows_keep_awkward_values(agencies):
         measure.deadline_date = None if n % 3 else day
     assert update_rows(Measure, measures, ["text", "deadline_date"]) == len(AWKWARD)
     assert stored(measures) == [tuple(getattr(m, name) for name in fields) for m in measures]
+
+
+def test_insert_rows_refuses_an_unsaved_related_object_and_takes_one_saved_since(agencies):
+    plan = load(document([item(600, 1)], 600)).plan
+    if not can_insert_rows(Task):
+        pytest.skip("insert_rows is PostgreSQL's")
+    measure = Measure(plan=plan, number="#新", text="新措施", position=99)
+    task = Task(measure=measure, agency=agencies[0], sort_key="键")
+    with pytest.raises(ValueError, match="unsaved related object 'measure'"):
+        insert_rows(Task, [task])
+    insert_rows(Measure, [measure])  # saved after the assignment: the task takes its key, as bulk_create does
+    insert_rows(Task, [task])
+    assert Task.objects.get(pk=task.pk).measure_id == measure.pk

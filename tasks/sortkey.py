@@ -6,7 +6,10 @@ pages spilled to disk). ``Task.sort_key`` stores that order as one string, kept 
 is made of on every write path:
 
 - ``Task.save`` (a new task, or its measure, agency or role changed) and ``TaskQuerySet.bulk_create``
-  (the import, fan-out to a group's members, agency merges) compute it for the rows written;
+  (fan-out to a group's members, agency merges; the import's own insert, tasks/services/bulk_history.py,
+  calls the same ``prepare_bulk_create``) compute it for the rows written;
+- the import writes a revision's measures and tasks in bulk (tasks/bulkwrite.py ``update_rows``, which keeps
+  no key) and refreshes the keys of the tasks whose measure moved or whose role changed, once;
 - ``TaskQuerySet.update`` / ``bulk_update`` of measure, agency or role, ``Measure.save`` and
   ``MeasureQuerySet.update`` / ``bulk_update`` of position or plan, ``Plan.save`` of title or period, and
   an agency's rename (a ``post_save`` receiver in tasks/apps.py) recompute the tasks concerned;

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 from django.db import connections, models, router
 from django.db.models import Field, Model
+from django.db.models.fields import AutoFieldMixin
 
 BATCH = 5000
 
@@ -239,8 +240,9 @@ def insert_rows(
                 cursor.execute(f"WITH inserted AS ({insert}{copy_sql}", [*params, *extra])
             else:
                 cursor.execute(f"{insert} RETURNING {pk_column}", params)
-            # One statement takes its ids from the sequence in the order it inserts the rows: ascending.
-            ids = sorted(row[0] for row in cursor.fetchall())
+            ids = [row[0] for row in cursor.fetchall()]
+            if isinstance(pk, AutoFieldMixin):  # one statement takes them from the sequence in row order
+                ids.sort()
             for obj, value in zip(chunk, ids, strict=True):
                 setattr(obj, pk.attname, value)
                 obj._state.adding = False

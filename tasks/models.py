@@ -474,10 +474,9 @@ class Task(models.Model):
         blank=True,
         related_name="collective_tasks",
     )
-    needs_resolution = models.BooleanField(
+    needs_resolution = models.BooleanField(  # indexed where true only: task_needs_resolution
         _("待明确承办单位"),
         default=False,
-        db_index=True,
         help_text=_("任务分派给了尚未指定成员单位的集合(如“有关部门”),无人可通知,需牵头部门明确。"),
     )
     dropped_from_plan = models.BooleanField(
@@ -546,6 +545,10 @@ class Task(models.Model):
                 include=["status", "is_ongoing", "due_date", "next_report_due", "agency"],
             ),
             models.Index(fields=["agency", "status"], name="task_agency_status"),
+            # The few tasks waiting for a collective's members: a new task (almost never flagged) adds no entry.
+            models.Index(
+                fields=["needs_resolution"], name="task_needs_resolution", condition=Q(needs_resolution=True)
+            ),
             # 审核: completion requests oldest first, one page at a time (workspace.selectors.review_queue).
             models.Index(fields=["status", "last_reported_at", "id"], name="task_status_reported"),
         ]

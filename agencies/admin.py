@@ -130,13 +130,33 @@ class MergeForm(forms.Form):
     )
 
 
+class ReachFilter(admin.SimpleListFilter):
+    """通知对象: the agencies holding open tasks that no reminder reaches (the dashboard's 投递问题 panel
+    links here for the full list; reminders.services.reach decides)."""
+
+    title = _("通知对象")
+    parameter_name = "reach"
+
+    def lookups(self, request, model_admin):
+        return [("unreachable", _("无人可通知(有未办结任务)")), ("memberless", _("未指定成员单位的单位集合"))]
+
+    def queryset(self, request, queryset):
+        from reminders.services import reach
+
+        if self.value() == "unreachable":
+            return queryset.filter(pk__in=[gap.pk for gap in reach.unreachable_agencies()])
+        if self.value() == "memberless":
+            return queryset.filter(pk__in=[gap.pk for gap in reach.memberless_collectives()])
+        return queryset
+
+
 @admin.register(Agency)
 class AgencyAdmin(PolicyAdminMixin, SafeExportMixin, ImportExportModelAdmin):
     resource_classes = [AgencyResource]
     import_form_class = GatedImportForm  # the upload gate: size, kind by content, zip bombs
     list_display = ["name", "short_name", "jurisdiction", "kind", "is_group", "is_confirmed", "task_count"]
     ordering = ["jurisdiction", "name"]
-    list_filter = ["is_confirmed", "jurisdiction", "kind", "is_group"]
+    list_filter = ["is_confirmed", "jurisdiction", "kind", "is_group", ReachFilter]
     search_fields = ["name", "short_name", "aliases__name", "jurisdiction"]
     list_editable = ["is_confirmed"]
     filter_horizontal = ["members"]

@@ -69,9 +69,14 @@ class Agency(models.Model):
         ]
 
     def __str__(self) -> str:
-        if self.jurisdiction and not self.name.startswith(self.jurisdiction):
-            return f"{self.name}({self.jurisdiction})"
-        return self.name
+        return self.label(self.name, self.jurisdiction)
+
+    @staticmethod
+    def label(name: str, jurisdiction: str) -> str:
+        """The agency as lists name it: with its 行政区划 unless the name already starts with it."""
+        if jurisdiction and not name.startswith(jurisdiction):
+            return f"{name}({jurisdiction})"
+        return name
 
     def natural_key(self) -> tuple[str, str]:
         return (self.jurisdiction, self.name)

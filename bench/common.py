@@ -74,6 +74,15 @@ def measured():
 
 
 def report(rows: list[dict]) -> None:
+    """Print the rows for bench/run.py. Every row that touched a database names it: those that do not say
+    which already get "PostgreSQL <name>" or "SQLite <file>" added to their note."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url:
+        label = database_label() if url.startswith("postgres") else f"SQLite {url.rsplit('/', 1)[-1]}"
+        for row in rows:
+            said = f"{row.get('benchmark', '')} {row.get('note', '')}".lower()
+            if "postgresql" not in said and "sqlite" not in said:
+                row["note"] = f"{label}; {row['note']}" if row.get("note") else label
     print("BENCH-RESULT " + json.dumps(rows, ensure_ascii=False), flush=True)
 
 

@@ -139,6 +139,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'ipplan.sqlite3'}"),
         conn_max_age=envint("DB_CONN_MAX_AGE", "0"),
+        # With persistent connections (docker-compose.yml sets DB_CONN_MAX_AGE=60), a connection the server
+        # dropped is noticed when a request starts rather than failing that request.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

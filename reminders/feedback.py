@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import ReminderLog
 from .services import DispatchReport, Resend
@@ -23,6 +24,43 @@ def _who(log_ids: list[int], *, with_error: bool = False) -> str:
     return "、".join(names)
 
 
+IN_FLIGHT = gettext_lazy("%(n)d 封正在发送,未重复提交:%(who)s。")
+# What one dispatch did, per outcome: (DispatchReport field, level, words). The words name the recipients.
+REPORTED = [
+    ("queued", messages.SUCCESS, gettext_lazy("已提交后台发送 %(n)d 封:%(who)s。发送结果见提醒邮件记录。")),
+    ("sent", messages.SUCCESS, gettext_lazy("已发出 %(n)d 封:%(who)s。")),
+    (
+        "failed",
+        messages.ERROR,
+        gettext_lazy(
+            "%(n)d 封发送失败,收件人尚未收到:%(who)s。系统将自动重试,%(days)d 天内仍未发出的标记为已放弃。"
+        ),
+    ),
+    ("left", messages.ERROR, gettext_lazy("%(n)d 封尚未发出,收件人尚未收到:%(who)s。后台恢复后将自动补发。")),
+    ("in_flight", messages.INFO, IN_FLIGHT),
+]
+# What a resend left alone, and why: (Resend field, level, words).
+LEFT_ALONE = [
+    ("in_flight", messages.INFO, IN_FLIGHT),
+    ("sent", messages.INFO, gettext_lazy("%(n)d 封已发送过,未重复发送:%(who)s。")),
+    (
+        "unsendable",
+        messages.WARNING,
+        gettext_lazy("%(n)d 条无需或无法发送(无收件人、站内消息或待每日汇总)。"),
+    ),
+]
+
+
+def _outcomes(source, table) -> list[tuple[int, str]]:
+    out = []
+    for field_name, level, words in table:
+        if ids := getattr(source, field_name):
+            who = _who(ids, with_error=field_name == "failed") if "%(who)s" in str(words) else ""
+            values = {"n": len(ids), "who": who, "days": settings.REMINDER_RETRY_WINDOW_DAYS}
+            out.append((level, str(words) % values))
+    return out
+
+
 def report_messages(report: DispatchReport | None, count: int) -> list[tuple[int, str]]:
     """(level, text) pairs for ``messages`` describing one dispatch of ``count`` rows."""
     if report is None:
@@ -30,82 +68,12 @@ def report_messages(report: DispatchReport | None, count: int) -> list[tuple[int
     out = []
     if report.broker_error:
         out.append((messages.WARNING, _("消息队列暂时无法连接,已改为由本服务器直接发送。")))
-    if report.queued:
-        out.append(
-            (
-                messages.SUCCESS,
-                _("已提交后台发送 %(n)d 封:%(who)s。发送结果见提醒邮件记录。")
-                % {"n": len(report.queued), "who": _who(report.queued)},
-            )
-        )
-    if report.sent:
-        out.append(
-            (
-                messages.SUCCESS,
-                _("已发出 %(n)d 封:%(who)s。") % {"n": len(report.sent), "who": _who(report.sent)},
-            )
-        )
-    if report.failed:
-        out.append(
-            (
-                messages.ERROR,
-                _(
-                    "%(n)d 封发送失败,收件人尚未收到:%(who)s。系统将自动重试,%(days)d 天内仍未发出的标记为已放弃。"
-                )
-                % {
-                    "n": len(report.failed),
-                    "who": _who(report.failed, with_error=True),
-                    "days": settings.REMINDER_RETRY_WINDOW_DAYS,
-                },
-            )
-        )
-    if report.left:
-        out.append(
-            (
-                messages.ERROR,
-                _("%(n)d 封尚未发出,收件人尚未收到:%(who)s。后台恢复后将自动补发。")
-                % {"n": len(report.left), "who": _who(report.left)},
-            )
-        )
-    if report.in_flight:
-        out.append(
-            (
-                messages.INFO,
-                _("%(n)d 封正在发送,未重复提交:%(who)s。")
-                % {"n": len(report.in_flight), "who": _who(report.in_flight)},
-            )
-        )
-    return out
+    return out + _outcomes(report, REPORTED)
 
 
 def resend_messages(again: Resend | None) -> list[tuple[int, str]]:
     """The selected rows a resend left alone, and why."""
-    if again is None:
-        return []
-    out = []
-    if again.in_flight:
-        out.append(
-            (
-                messages.INFO,
-                _("%(n)d 封正在发送,未重复提交:%(who)s。")
-                % {"n": len(again.in_flight), "who": _who(again.in_flight)},
-            )
-        )
-    if again.sent:
-        out.append(
-            (
-                messages.INFO,
-                _("%(n)d 封已发送过,未重复发送:%(who)s。") % {"n": len(again.sent), "who": _who(again.sent)},
-            )
-        )
-    if again.unsendable:
-        out.append(
-            (
-                messages.WARNING,
-                _("%(n)d 条无需或无法发送(无收件人、站内消息或待每日汇总)。") % {"n": len(again.unsendable)},
-            )
-        )
-    return out
+    return [] if again is None else _outcomes(again, LEFT_ALONE)
 
 
 def add_messages(request, pairs: list[tuple[int, str]]) -> None:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from agencies.models import Agency
 from agencies.roles import sees_all_tasks
 
-from .models import Plan, Task
+from .models import Measure, Plan, Task
 from .status import YELLOW_DAYS, Light
 
 
@@ -23,12 +23,30 @@ class FastSelect(forms.Select):
     filter of a city's list holds about a thousand agencies, and per-option templates cost the list more
     than all of its queries. Same markup as forms.Select (id, name, attributes, selected)."""
 
+    def __init__(self, attrs=None, choices=(), *, label_fields: tuple[str, ...] = (), label=None):
+        super().__init__(attrs, choices)
+        # For a model choice field: the columns its options are labelled from and how (the model's __str__),
+        # read with values_list instead of one model instance per option.
+        self.label_fields, self.label = label_fields, label
+
+    def option_pairs(self):
+        queryset = getattr(self.choices, "queryset", None)
+        if queryset is None or not self.label_fields:
+            yield from self.choices
+            return
+        field = self.choices.field
+        if field.empty_label is not None:
+            yield "", field.empty_label
+        label = self.label or (lambda value: value)
+        for pk, *values in queryset.values_list("pk", *self.label_fields):
+            yield pk, label(*values)
+
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs)
         final["name"] = name
         chosen = {str(v) for v in self.format_value(value)}
         options = []
-        for option_value, label in self.choices:
+        for option_value, label in self.option_pairs():
             option_value = "" if option_value is None else str(option_value)
             selected = " selected" if option_value in chosen else ""
             options.append(
@@ -51,11 +69,17 @@ class TaskFilter(django_filters.FilterSet):
         label=_("范围"), choices=SCOPES, method="filter_scope", empty_label=_("默认"), widget=FastSelect
     )
     q = django_filters.CharFilter(label=_("搜索"), method="filter_text")
+    # Lists and exports hold current tasks (tasks/status.py): of live plans only, so only those are offered.
     plan = django_filters.ModelChoiceFilter(
-        label=_("计划"), field_name="measure__plan", queryset=Plan.objects.all(), widget=FastSelect
+        label=_("计划"),
+        field_name="measure__plan",
+        queryset=Plan.objects.filter(is_active=True).order_by("-period_start", "title", "pk"),
+        widget=FastSelect(label_fields=("title",)),
     )
     agency = django_filters.ModelChoiceFilter(
-        label=_("单位"), queryset=Agency.objects.only("pk", "name", "jurisdiction"), widget=FastSelect
+        label=_("单位"),
+        queryset=Agency.objects.order_by("jurisdiction", "name", "pk"),
+        widget=FastSelect(label_fields=("name", "jurisdiction"), label=Agency.label),
     )
     status = django_filters.ChoiceFilter(label=_("状态"), choices=Task.Status.choices, widget=FastSelect)
     role = django_filters.ChoiceFilter(label=_("角色"), choices=Task.Role.choices, widget=FastSelect)
@@ -121,8 +145,10 @@ class TaskFilter(django_filters.FilterSet):
         if user is not None and not sees_all_tasks(user):
             # A liaison chooses only among their own agencies and the plans that concern them.
             mine = Agency.objects.filter(liaisons__user=user)
-            self.filters["agency"].queryset = mine
-            self.filters["plan"].queryset = Plan.objects.filter(measures__tasks__agency__in=mine).distinct()
+            self.filters["agency"].queryset = mine.order_by("jurisdiction", "name", "pk")
+            self.filters["plan"].queryset = self.filters["plan"].queryset.filter(
+                pk__in=Measure.objects.filter(tasks__agency__in=mine).values("plan_id")
+            )
 
     @property
     def qs(self):

@@ -544,6 +544,24 @@ class Task(models.Model):
                 condition=~Q(status="done"),
                 include=["status", "is_ongoing", "due_date", "next_report_due", "agency"],
             ),
+            # The counts of a 全部 list and the dashboard's per-agency aggregate (status, light, 未签收, last report
+            # of every current task) read from this index alone, reached from the current measures: at
+            # 1,000,000 tasks of which 300,000 current, no scan of the whole table (PostgreSQL; SQLite keeps
+            # a plain index on measure).
+            models.Index(
+                fields=["measure"],
+                name="task_current_cover",
+                include=[
+                    "agency",
+                    "status",
+                    "is_ongoing",
+                    "due_date",
+                    "next_report_due",
+                    "acknowledged_at",
+                    "created_at",
+                    "last_reported_at",
+                ],
+            ),
             models.Index(fields=["agency", "status"], name="task_agency_status"),
             # The few tasks waiting for a collective's members: a new task (almost never flagged) adds no entry.
             models.Index(

@@ -33,8 +33,30 @@ def visible_tasks(user, today: datetime.date) -> QuerySet[Task]:
     return Task.objects.for_user(user).current().with_light(today)
 
 
+# What a list row shows (workspace_tags.task_rows): read these columns only, not every column of four tables.
+LIST_ROW_FIELDS = (
+    "status",
+    "role",
+    "due_date",
+    "original_due_date",
+    "is_ongoing",
+    "next_report_due",
+    "acknowledged_at",
+    "percent",
+    "last_reported_at",
+    "measure",
+    "measure__number",
+    "measure__text",
+    "measure__plan",
+    "measure__plan__title",
+    "agency",
+    "agency__name",
+    "agency__short_name",
+)
+
+
 def task_list(user, today: datetime.date) -> QuerySet[Task]:
-    return visible_tasks(user, today).select_related("measure__plan", "measure__section", "agency")
+    return visible_tasks(user, today).select_related("measure__plan", "agency").only(*LIST_ROW_FIELDS)
 
 
 def task_page_of(tasks: QuerySet[Task], total: int, per_page: int, *, number=None, after=None) -> Page:
@@ -403,10 +425,9 @@ def agency_rows_and_counts(queryset: QuerySet[Task]) -> tuple[list[AgencyRow], C
             "since": _as_datetime(since),
             "last": _as_datetime(last),
         }
-    names = {
-        a["pk"]: a["short_name"] or a["name"]
-        for a in Agency.objects.filter(pk__in=list(per_agency)).values("pk", "name", "short_name")
-    }
+    # The names of a few agencies by id; of many, the whole (small) catalogue rather than a thousand ids.
+    agencies = Agency.objects.filter(pk__in=list(per_agency)) if len(per_agency) <= 100 else Agency.objects
+    names = {pk: short or name for pk, name, short in agencies.values_list("pk", "name", "short_name")}
     result = [
         AgencyRow(
             agency_id=agency_id,
@@ -465,7 +486,9 @@ def dashboard(user, today: datetime.date, plan: Plan | None) -> Dashboard:
     agencies, totals = agency_rows_and_counts(tasks)
     return Dashboard(
         plan=plan,
-        plans=list(Plan.objects.filter(is_active=True).order_by("-period_start", "title")),
+        plans=list(
+            Plan.objects.filter(is_active=True).order_by("-period_start", "title").only("pk", "title")
+        ),
         counts=totals,
         agencies=agencies,
         indicators=indicator_rows(plan),
@@ -584,7 +607,9 @@ def review_queue(
         completion_page=shown["completion"],
         extension_page=shown["extension"],
         unacknowledged_page=shown["unacknowledged"],
-        plans=list(Plan.objects.filter(is_active=True).order_by("-period_start", "title")),
+        plans=list(
+            Plan.objects.filter(is_active=True).order_by("-period_start", "title").only("pk", "title")
+        ),
         agencies=_agencies_waiting(plan),
     )
 

@@ -318,6 +318,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     board = selectors.dashboard(request.user, today, plan)
     # Worst agencies first; a city-wide plan can name hundreds, so the table shows the first ones unless asked.
     shown = board.agencies if request.GET.get("agencies") == "all" else board.agencies[:AGENCY_ROWS]
+    problems = _problems(board, today) if is_lead_bureau(request.user) else None
     return render(
         request,
         "workspace/dashboard.html",
@@ -331,10 +332,19 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "overdue_count": board.counts.light(Light.RED),
             "missing_holiday_years": missing_holiday_years(today),
             # 投递问题: the lead bureau sees what did not reach its recipient and where to fix it.
-            "problems": reminder_problems.collect(today) if is_lead_bureau(request.user) else None,
-            "no_bureau_address": not reach.lead_bureau_addresses(),
+            "problems": problems,
+            "no_bureau_address": problems.no_bureau_address
+            if problems
+            else not reach.lead_bureau_addresses(),
         },
     )
+
+
+def _problems(board, today):
+    """The 投递问题 panel. Over every plan, the board's per-agency aggregate already holds each agency's open
+    tasks (the lead bureau sees every current task): the panel reuses it instead of counting them again."""
+    open_tasks = None if board.plan else {row.agency_id: row.total - row.done for row in board.agencies}
+    return reminder_problems.collect(today, open_tasks=open_tasks)
 
 
 def _review_filters(request) -> tuple[str, Plan | None, Agency | None]:

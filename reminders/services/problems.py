@@ -41,6 +41,10 @@ Channel = ReminderLog.Channel
 WINDOW = datetime.timedelta(days=7)
 # Rows listed per state (the count says how many in all; the ledger link shows the rest).
 LISTED = 20
+# Agencies listed with their fix-it links, worst first: the daily summary lists up to 50, the dashboard's
+# panel the first 10; the admin's 通知对象 filter lists them all.
+LISTED_AGENCIES = 50
+PANEL_AGENCIES = 10
 
 
 @dataclass
@@ -75,8 +79,22 @@ class Problems:
     @property
     def unreachable_links(self) -> list[dict]:
         return [
-            {"gap": gap, "url": liaison_url(gap), "agency_url": agency_url(gap)} for gap in self.unreachable
+            {"gap": gap, "url": liaison_url(gap), "agency_url": agency_url(gap)}
+            for gap in self.unreachable[:LISTED_AGENCIES]
         ]
+
+    @property
+    def panel_links(self) -> list[dict]:
+        return self.unreachable_links[:PANEL_AGENCIES]
+
+    @property
+    def panel_more(self) -> int:
+        return max(len(self.unreachable) - PANEL_AGENCIES, 0)
+
+    @property
+    def unreachable_list_url(self) -> str:
+        """Every unreachable agency, in the admin (agencies.admin.ReachFilter)."""
+        return reverse("admin:agencies_agency_changelist") + "?reach=unreachable"
 
     @property
     def memberless_links(self) -> list[dict]:
@@ -112,8 +130,14 @@ def liaison_url(gap: reach.AgencyGap) -> str:
     return reverse("admin:agencies_liaison_add") + f"?agency={gap.pk}"
 
 
-def collect(day: datetime.date | None = None, *, now: datetime.datetime | None = None) -> Problems:
-    """Everything the panel and the summary show, in a fixed number of queries."""
+def collect(
+    day: datetime.date | None = None,
+    *,
+    now: datetime.datetime | None = None,
+    open_tasks: dict[int, int] | None = None,
+) -> Problems:
+    """Everything the panel and the summary show, in a fixed number of queries. ``open_tasks``: current open
+    tasks per agency when the caller counted them already (the dashboard's aggregate over every task)."""
     now = now or timezone.now()
     day = day or timezone.localdate(now)
     since = day - WINDOW
@@ -145,8 +169,10 @@ def collect(day: datetime.date | None = None, *, now: datetime.datetime | None =
             Status.SENDING: _stuck_label(),
         }[status]
         problems.groups.append(RowGroup(status, str(label), count, rows, url))
-    problems.unreachable = reach.unreachable_agencies()
-    problems.memberless = reach.memberless_collectives()
+    if open_tasks is None:
+        open_tasks = reach.open_tasks_by_agency()
+    problems.unreachable = reach.unreachable_agencies(open_tasks=open_tasks)
+    problems.memberless = reach.memberless_collectives(open_tasks=open_tasks)
     problems.bureau_addresses = len(reach.lead_bureau_addresses())
     return problems
 

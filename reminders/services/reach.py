@@ -36,9 +36,12 @@ def memberless_group(path: str = "") -> Q:
     return Q(**{f"{path}is_group": True}) & ~Exists(members)
 
 
-def _with_open_tasks() -> QuerySet[Agency]:
-    """Agencies somebody has something to tell: they hold current open tasks."""
-    return Agency.objects.filter(Exists(Task.objects.current().open().filter(agency_id=OuterRef("pk"))))
+def open_tasks_by_agency(agency_ids=None) -> dict[int, int]:
+    """Current open tasks per agency: who has something to be told, and how much (one aggregate)."""
+    tasks = Task.objects.current().open()
+    if agency_ids is not None:
+        tasks = tasks.filter(agency_id__in=list(agency_ids))
+    return dict(tasks.order_by().values("agency_id").annotate(n=Count("pk")).values_list("agency_id", "n"))
 
 
 @dataclass(frozen=True)
@@ -49,43 +52,43 @@ class AgencyGap:
     liaisons: int  # liaison rows (inactive users or no address included): 0 means "add one"
 
 
-def unreachable_agencies(agency_ids=None) -> list[AgencyGap]:
+def unreachable_agencies(agency_ids=None, *, open_tasks: dict[int, int] | None = None) -> list[AgencyGap]:
     """Agencies with open tasks and nobody to tell (memberless collectives are listed apart). ``agency_ids``
-    limits the answer (the escalation asks about the agencies it lists)."""
-    agencies = _with_open_tasks().exclude(memberless_group())
-    if agency_ids is not None:
-        agencies = agencies.filter(pk__in=agency_ids)
-    agencies = agencies.exclude(Exists(reachable_liaisons().filter(agency_id=OuterRef("pk"))))
-    return _gaps(agencies)
+    limits the answer (the escalation asks about the agencies it lists). ``open_tasks``: the open task count
+    per agency when the caller has it already (the dashboard's aggregate), else it is counted here."""
+    agencies = Agency.objects.exclude(memberless_group()).exclude(
+        Exists(reachable_liaisons().filter(agency_id=OuterRef("pk")))
+    )
+    return _gaps(agencies, _open_tasks(agency_ids, open_tasks))
 
 
-def memberless_collectives(agency_ids=None) -> list[AgencyGap]:
+def memberless_collectives(agency_ids=None, *, open_tasks: dict[int, int] | None = None) -> list[AgencyGap]:
     """Collectives (有关部门, 各成员单位) holding open tasks with no member agencies named."""
-    agencies = _with_open_tasks().filter(memberless_group())
-    if agency_ids is not None:
-        agencies = agencies.filter(pk__in=agency_ids)
-    return _gaps(agencies)
+    return _gaps(Agency.objects.filter(memberless_group()), _open_tasks(agency_ids, open_tasks))
 
 
-def _gaps(agencies: QuerySet[Agency]) -> list[AgencyGap]:
-    names = {pk: short or name for pk, short, name in agencies.values_list("pk", "short_name", "name")}
+def _open_tasks(agency_ids, open_tasks: dict[int, int] | None) -> dict[int, int]:
+    if open_tasks is None:
+        return open_tasks_by_agency(agency_ids)
+    wanted = None if agency_ids is None else set(agency_ids)
+    return {pk: n for pk, n in open_tasks.items() if n and (wanted is None or pk in wanted)}
+
+
+def _gaps(agencies: QuerySet[Agency], open_tasks: dict[int, int]) -> list[AgencyGap]:
+    """The agencies of ``agencies`` that hold open tasks. The catalogue of agencies is small (a city's few
+    hundred, a province's few thousand) and the holders of open tasks many: the candidates are read whole
+    and matched here, rather than sent as a list of a thousand ids."""
+    if not open_tasks:
+        return []
+    names = {
+        pk: short or name
+        for pk, short, name in agencies.values_list("pk", "short_name", "name")
+        if pk in open_tasks
+    }
     if not names:
         return []
-    open_tasks = dict(
-        Task.objects.current()
-        .open()
-        .filter(agency_id__in=names)
-        .values("agency_id")
-        .annotate(n=Count("pk"))
-        .values_list("agency_id", "n")
-    )
-    liaisons = dict(
-        Liaison.objects.filter(agency_id__in=names)
-        .values("agency_id")
-        .annotate(n=Count("pk"))
-        .values_list("agency_id", "n")
-    )
-    gaps = [AgencyGap(pk, name, open_tasks.get(pk, 0), liaisons.get(pk, 0)) for pk, name in names.items()]
+    liaisons = dict(Liaison.objects.values("agency_id").annotate(n=Count("pk")).values_list("agency_id", "n"))
+    gaps = [AgencyGap(pk, name, open_tasks[pk], liaisons.get(pk, 0)) for pk, name in names.items()]
     return sorted(gaps, key=lambda gap: (-gap.open_tasks, gap.name, gap.pk))
 
 

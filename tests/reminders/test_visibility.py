@@ -54,6 +54,46 @@ def test_reach_lists_agencies_nobody_can_be_told_and_memberless_collectives(scen
     liaison.delete()
 
 
+def test_the_panel_lists_the_ten_worst_and_the_admin_lists_them_all(scenario, market, lead, client, on_day):
+    """A city with many agencies and nobody set up: the panel names the 10 with most open tasks and links the
+    admin's 通知对象 filter, which lists every one (and only those)."""
+    measure = scenario["market_overdue"].measure
+    extra = Agency.objects.bulk_create(
+        [Agency(name=f"测试局{i:03d}", jurisdiction="东丽区") for i in range(105)]
+    )
+    Task.objects.bulk_create([Task(measure=measure, agency=agency, due_date=DAY) for agency in extra])
+    unreachable = {gap.pk for gap in reach.unreachable_agencies()}
+    assert unreachable >= {agency.pk for agency in extra} | {market.pk}
+    client.force_login(lead)
+    with on_day("2024-09-30"):
+        page = client.get(reverse("workspace:dashboard"))
+        listed = client.get(reverse("admin:agencies_agency_changelist") + "?reach=unreachable&all=")
+    assert f"无人可通知的单位({len(unreachable)} 个)" in page.text
+    assert page.text.count("添加联络员</a>") == 10
+    assert f"共 {len(unreachable)} 个单位,此处显示未办结任务最多的 10 个。" in page.text
+    assert f"查看全部 {len(unreachable)} 个无人可通知的单位" in page.text
+    assert "/admin/agencies/agency/?reach=unreachable" in page.text
+    assert {agency.pk for agency in listed.context["cl"].result_list} == unreachable
+
+
+def test_the_dashboard_counts_open_tasks_as_reach_does(
+    scenario, market, make_task, science, lead, client, on_day
+):
+    """The panel reuses the dashboard's per-agency aggregate: the same gaps as counting them afresh."""
+    make_task(market, "9", due="2024-10-20")
+    done = make_task(market, "10", due="2024-09-01")
+    done.status = Task.Status.DONE
+    done.save()
+    client.force_login(lead)
+    with on_day("2024-09-30"):
+        page = client.get(reverse("workspace:dashboard"))
+        fresh = problems.collect()
+    shown = page.context["problems"]
+    assert shown.unreachable == fresh.unreachable and shown.memberless == fresh.memberless
+    [gap] = [gap for gap in shown.unreachable if gap.pk == market.pk]
+    assert gap.open_tasks == Task.objects.current().open().filter(agency=market).count() == 2
+
+
 # The daily summary to the 督办人员 ---------------------------------------------------------------------------
 
 

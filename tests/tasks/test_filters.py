@@ -32,3 +32,22 @@ def test_a_liaison_chooses_only_among_their_agencies(finance_task, science_task,
     form = run({}, user=alice).form
     assert [a.name for a in form.fields["agency"].queryset] == ["区金融局"]
     assert form.fields["plan"].queryset.count() == 1
+
+
+def test_choices_are_live_plans_and_agencies_labelled_as_their_names(finance_task, science_task, plan, alice):
+    """The options are read as (pk, label) rows, not model instances: the labels are the models' own."""
+    from agencies.models import Agency
+    from tasks.models import Plan
+
+    old = Plan.objects.create(title="2019年旧计划", jurisdiction="东丽区", is_active=False)
+    form = run({}).form
+    plans, agencies = str(form["plan"]), str(form["agency"])
+    assert f'<option value="{plan.pk}">{plan.title}</option>' in plans
+    assert f'value="{old.pk}"' not in plans  # lists hold current tasks: an ended plan has none to offer
+    for agency in Agency.objects.all():
+        assert f'<option value="{agency.pk}">{agency}</option>' in agencies
+    chosen = str(run({"agency": finance_task.agency_id}).form["agency"])
+    assert f'<option value="{finance_task.agency_id}" selected>' in chosen
+    # A liaison's choices: their agency, and the live plans holding its tasks.
+    mine = str(run({}, user=alice).form["plan"])
+    assert f'<option value="{plan.pk}">' in mine and f'value="{old.pk}"' not in mine

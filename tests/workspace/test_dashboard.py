@@ -68,6 +68,31 @@ def test_it_links_through_to_the_filtered_list(client, lead, spread, finance, fr
     assert len(response.context["page"]) == 2
 
 
+def test_each_agency_row_says_what_it_counts_and_offers_the_lead_bureau_its_actions(
+    client, lead, leader, spread, finance, market, plan, frozen
+):
+    """The rows are joined in Python (workspace_tags.agency_rows): counts, meter, 未签收 since when, last
+    report, and 催办 / 督办通知单 for agencies with overdue tasks, on the lead bureau's board only."""
+    client.force_login(lead)
+    page = client.get(f"{URL}?plan={plan.pk}").text
+    row = page[page.index(f'<a href="/tasks/?plan={plan.pk}&amp;agency={finance.pk}">') :]
+    row = row[: row.index("</tr>")]
+    assert f"?plan={plan.pk}&amp;agency={finance.pk}&amp;status=done" in row
+    assert 'title="最早分派于 ' in row and "2021-06-10" in row  # last report, Asia/Shanghai
+    assert (
+        f'<input type="hidden" name="agency" value="{finance.pk}"><input type="hidden" name="plan" value="{plan.pk}">'
+        in row
+    )
+    assert (
+        'aria-label="催办区金融局的 2 项逾期任务"' in row and 'aria-label="向区金融局签发督办通知单"' in row
+    )
+    quiet = page[page.index(f'<a href="/tasks/?plan={plan.pk}&amp;agency={market.pk}">') :]
+    quiet = quiet[: quiet.index("</tr>")]
+    assert "催办" not in quiet  # nothing overdue: nothing to urge
+    client.force_login(leader)  # 领导 read the board; 催办 is the lead bureau's
+    assert 'aria-label="催办区金融局' not in client.get(URL).text
+
+
 def test_per_plan(client, lead, spread, plan, finance, frozen):
     other = Plan.objects.create(title="亳州市知识产权强市建设实施方案", jurisdiction="亳州市")
     Task.objects.create(

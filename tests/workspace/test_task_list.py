@@ -113,3 +113,33 @@ def test_the_list_uses_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(URL + "?ordering=status")
     assert len(response.context["page"]) == 50
+
+
+def test_each_row_says_its_light_deadline_role_status_and_last_report(
+    client, alice, finance_task, ongoing_task, frozen
+):
+    """The rows are joined in Python (workspace_tags.task_rows): what each cell says, escaped."""
+    finance_task.original_due_date = datetime.date(2021, 9, 30)  # moved by an approved 延期
+    finance_task.measure.text = "推进<b>评议</b>机制。其余内容。"
+    finance_task.measure.save()
+    finance_task.save()
+    client.force_login(alice)
+    page = client.get(URL).text
+    row = page[page.index(reverse("workspace:task_detail", args=[finance_task.pk])) :]
+    row = row[: row.index("</tr>")]
+    assert "推进&lt;b&gt;评议&lt;/b&gt;机制" in row  # the measure's text, escaped, up to its first 。
+    assert "2021-12-31" in row and "原定 2021-09-30" in row
+    assert finance_task.get_role_display() in row and "未签收" in row and "0%" in row
+    ongoing = page[page.index(reverse("workspace:task_detail", args=[ongoing_task.pk])) :]
+    ongoing = ongoing[: ongoing.index("</tr>")]
+    assert "持续推进" in ongoing
+    assert f"{ongoing_task.next_report_due:%Y-%m-%d} 前报送" in ongoing
+    finance_task.acknowledged_at = finance_task.last_reported_at = datetime.datetime(
+        2021, 6, 30, 20, tzinfo=datetime.UTC
+    )
+    finance_task.save()
+    row = client.get(URL).text
+    row = row[row.index(reverse("workspace:task_detail", args=[finance_task.pk])) :]
+    row = row[: row.index("</tr>")]
+    assert "未签收" not in row
+    assert "2021-07-01" in row  # the last report's day in Asia/Shanghai, not UTC

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0003_robots_and_liaison_channels'),
-        ('tasks', '0010_merge_sort_key_acknowledged_via'),
+        ('tasks', '0011_task_current_cover'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -224,3 +224,24 @@ def test_insert_rows_refuses_an_unsaved_related_object_and_takes_one_saved_since
     insert_rows(Measure, [measure])  # saved after the assignment: the task takes its key, as bulk_create does
     insert_rows(Task, [task])
     assert Task.objects.get(pk=task.pk).measure_id == measure.pk
+
+
+def test_a_revision_moving_measures_to_a_new_section_writes_their_section(
+    agencies, django_assert_max_num_queries
+):
+    lines = [f"{n}.{item(700, n)}" for n in range(1, 7)]
+    first = load("\n".join(["东丽区知识产权工作要点(第700号)", "一、重点任务", *lines]) + "\n")
+    # a section alone is not content (the fingerprint would call it the same plan): item 5 is reworded too
+    moved = [lines[4].replace("健全机制", "完善机制"), lines[5]]
+    text = (
+        "\n".join(["东丽区知识产权工作要点(第700号)", "一、重点任务", *lines[:4], "二、保障措施", *moved])
+        + "\n"
+    )
+    with django_assert_max_num_queries(MAX_QUERIES):
+        second = load(text)
+    assert second.plan == first.plan and not second.created
+    measures = Measure.objects.filter(plan=first.plan).select_related("section").order_by("position")
+    assert [m.section.heading for m in measures] == ["一、重点任务"] * 4 + ["二、保障措施"] * 2
+    moved = Measure.history.filter(id__in=[m.pk for m in measures[4:]], history_type="~")
+    assert {row.section_id for row in moved} == {measures[5].section_id}
+    assert stale_sort_keys(Task.objects.filter(measure__plan=first.plan)) == []

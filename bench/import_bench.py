@@ -81,6 +81,9 @@ def main() -> None:
             if i % 100 == 0:
                 print(f"  {i} plans imported, {time.perf_counter():.0f}", flush=True)
     tasks = Task.objects.count()
+    from tasks.sortkey import stale_sort_keys
+
+    stale = len(stale_sort_keys())
     detection = explain_detection(documents[0], parse_text(document(PLANS + 500, random.Random(9))))
     with measured() as again:
         import_plan(
@@ -101,10 +104,11 @@ def main() -> None:
                 "result": f"{total['seconds']:.1f} s, {tasks:,} tasks, {tasks / total['seconds']:,.0f} tasks/s"
                 f" (CPU {total['cpu']:.1f} s)",
                 "goal": "< 60 s" if PLANS == 1000 else "—",
-                "met": total["seconds"] < 60 if PLANS == 1000 else None,
+                "met": (total["seconds"] < 60 and not stale) if PLANS == 1000 else None,
                 "queries": total["queries"],
                 "note": f"{engine}; {total['queries'] / PLANS:.0f} queries per plan (one ImportBatch: agency catalogue"
-                f" loaded once); history rows by INSERT … SELECT; parsing them took {parse_seconds:.1f} s;"
+                f" loaded once); tasks and their history rows in one statement (UNNEST, data-modifying CTE);"
+                f" stale sort keys: {stale}; parsing them took {parse_seconds:.1f} s;"
                 f" load average {load:.1f} on {os.cpu_count()} cores",
             },
             {
@@ -176,8 +180,9 @@ def confirm_large_plan(rng: random.Random, engine: str) -> list[dict]:
     from tasks.models import PlanRevision, ProgressUpdate, Task
     from tasks.parsing import parse_text
     from tasks.services.importing import import_plan
+    from tasks.sortkey import stale_sort_keys
 
-    firsts, seconds, all_kept, diff = [], [], True, None
+    firsts, seconds, all_kept, diff, stale = [], [], True, None, 0
     for round_ in range(ROUNDS):
         first_text = document(PLANS + 1 + round_, rng, measures=500)
         parsed = parse_text(first_text)
@@ -207,6 +212,7 @@ def confirm_large_plan(rng: random.Random, engine: str) -> list[dict]:
             )
         all_kept &= revision.plan == plan and result.created
         all_kept &= task_ids <= set(Task.objects.filter(measure__plan=plan).values_list("pk", flat=True))
+        stale += len(stale_sort_keys(Task.objects.filter(measure__plan=plan)))
         firsts.append(first)
         seconds.append(second)
         diff = revision.diff
@@ -226,12 +232,13 @@ def confirm_large_plan(rng: random.Random, engine: str) -> list[dict]:
             "benchmark": f"confirm a revision of it: 1 removed, 10 reworded, 497 renumbered ({engine})",
             "result": f"{second['seconds']:.2f} s wall, {second['cpu']:.2f} s CPU (best of {ROUNDS})",
             "goal": "< 3 s; every task kept",
-            "met": second["seconds"] < 3 and all_kept,
+            "met": second["seconds"] < 3 and all_kept and not stale,
             "queries": second["queries"],
             "note": (
                 f"{engine}; diff: {len(diff.removed)} removed, {len(diff.changed)} changed, {len(diff.renumbered)} renumbered;"
                 f" {PlanRevision.objects.filter(plan=plan).count()} revisions recorded; progress of all"
-                f" {len(task_ids):,} tasks kept: {'yes' if all_kept else 'NO'}"
+                f" {len(task_ids):,} tasks kept: {'yes' if all_kept else 'NO'}; stale sort keys: {stale};"
+                f" load average {load:.1f}"
             ),
         },
     ]

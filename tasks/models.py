@@ -230,7 +230,8 @@ class Measure(models.Model):
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = MeasureQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name=_("措施历史"))
+    # History rows are read by measure id only: the model's other indexes would only slow every import.
+    history = HistoricalRecords(verbose_name=_("措施历史"), no_db_index=["plan", "section", "match_key"])
 
     class Meta:
         verbose_name = _("措施")
@@ -372,8 +373,12 @@ class TaskQuerySet(models.QuerySet):
     # Writes keep ``sort_key`` (tasks/sortkey.py) in step with the measure, agency and role it is made of.
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
-        sortkey.fill(objs)
+        self.prepare_bulk_create(objs)
         return super().bulk_create(objs, *args, **kwargs)
+
+    def prepare_bulk_create(self, objs) -> None:
+        """What a bulk insert of ``objs`` computes first (also for tasks/services/bulk_history.py's own)."""
+        sortkey.fill(objs)
 
     def update(self, **kwargs):
         if not sortkey.TASK_FIELDS & kwargs.keys():
@@ -424,10 +429,14 @@ class Task(models.Model):
         COMPLETION_REQUESTED = "completion_requested", _("申请办结")
         DONE = "done", _("已办结")
 
+    # No index of their own: task_unique_agency_per_measure (measure, agency) and task_agency_status
+    # (agency, status) start with them and serve the same lookups; a new task then updates two indexes fewer.
     measure = models.ForeignKey(
-        Measure, verbose_name=_("措施"), on_delete=models.CASCADE, related_name="tasks"
+        Measure, verbose_name=_("措施"), on_delete=models.CASCADE, related_name="tasks", db_index=False
     )
-    agency = models.ForeignKey(Agency, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="tasks")
+    agency = models.ForeignKey(
+        Agency, verbose_name=_("单位"), on_delete=models.PROTECT, related_name="tasks", db_index=False
+    )
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.RESPONSIBLE)
     due_date = models.DateField(_("截止日期"), null=True, blank=True, db_index=True)
     due_date_inferred = models.BooleanField(
@@ -465,10 +474,9 @@ class Task(models.Model):
         blank=True,
         related_name="collective_tasks",
     )
-    needs_resolution = models.BooleanField(
+    needs_resolution = models.BooleanField(  # indexed where true only: task_needs_resolution
         _("待明确承办单位"),
         default=False,
-        db_index=True,
         help_text=_("任务分派给了尚未指定成员单位的集合(如“有关部门”),无人可通知,需牵头部门明确。"),
     )
     dropped_from_plan = models.BooleanField(
@@ -483,7 +491,21 @@ class Task(models.Model):
     sort_key = models.CharField(_("排序键"), max_length=sortkey.MAX_LENGTH, blank=True, editable=False)
 
     objects = TaskQuerySet.as_manager()
-    history = HistoricalRecords(verbose_name=_("任务历史"), excluded_fields=["sort_key"])
+    # History rows are read by task id only (task pages, notices, reports): the model's other indexes would
+    # only slow every import (each new task writes a history row).
+    history = HistoricalRecords(
+        verbose_name=_("任务历史"),
+        excluded_fields=["sort_key"],
+        no_db_index=[
+            "measure",
+            "agency",
+            "collective",
+            "acknowledged_by",
+            "due_date",
+            "next_report_due",
+            "needs_resolution",
+        ],
+    )
 
     class Meta:
         verbose_name = _("任务")
@@ -541,6 +563,10 @@ class Task(models.Model):
                 ],
             ),
             models.Index(fields=["agency", "status"], name="task_agency_status"),
+            # The few tasks waiting for a collective's members: a new task (almost never flagged) adds no entry.
+            models.Index(
+                fields=["needs_resolution"], name="task_needs_resolution", condition=Q(needs_resolution=True)
+            ),
             # 审核: completion requests oldest first, one page at a time (workspace.selectors.review_queue).
             models.Index(fields=["status", "last_reported_at", "id"], name="task_status_reported"),
         ]

@@ -6,7 +6,10 @@ pages spilled to disk). ``Task.sort_key`` stores that order as one string, kept 
 is made of on every write path:
 
 - ``Task.save`` (a new task, or its measure, agency or role changed) and ``TaskQuerySet.bulk_create``
-  (the import, fan-out to a group's members, agency merges) compute it for the rows written;
+  (fan-out to a group's members, agency merges; the import's own insert, tasks/services/bulk_history.py,
+  calls the same ``prepare_bulk_create``) compute it for the rows written;
+- the import writes a revision's measures and tasks in bulk (tasks/bulkwrite.py ``update_rows``, which keeps
+  no key) and refreshes the keys of the tasks whose measure moved or whose role changed, once;
 - ``TaskQuerySet.update`` / ``bulk_update`` of measure, agency or role, ``Measure.save`` and
   ``MeasureQuerySet.update`` / ``bulk_update`` of position or plan, ``Plan.save`` of title or period, and
   an agency's rename (a ``post_save`` receiver in tasks/apps.py) recompute the tasks concerned;
@@ -69,12 +72,37 @@ def key_from_row(row: dict) -> str:
 
 
 def fill(tasks) -> None:
-    """Set ``sort_key`` on unsaved tasks (a bulk_create's rows) in two queries, whatever their number."""
+    """Set ``sort_key`` on unsaved tasks (a bulk_create's rows): from their measure (with its plan) and agency
+    when those are in memory, as the import's are; else in two queries, whatever their number."""
     from agencies.models import Agency
 
     from .models import Measure
 
-    missing = [task for task in tasks if not task.sort_key]
+    missing = []
+    for task in tasks:
+        if task.sort_key:
+            continue
+        measure = task._state.fields_cache.get("measure")
+        agency = task._state.fields_cache.get("agency")
+        plan = measure._state.fields_cache.get("plan") if measure is not None else None
+        if (
+            plan is not None
+            and plan.pk is not None
+            and measure.pk == task.measure_id
+            and measure.plan_id == plan.pk
+            and agency is not None
+            and agency.pk == task.agency_id
+        ):
+            task.sort_key = sort_key(
+                period_start=plan.period_start,
+                title=plan.title,
+                plan_id=plan.pk,
+                position=measure.position,
+                role=task.role,
+                agency_name=agency.name,
+            )
+        else:
+            missing.append(task)
     if not missing:
         return
     measures = {
@@ -97,7 +125,9 @@ def fill(tasks) -> None:
 
 
 def refresh(queryset, batch_size: int = 2000) -> int:
-    """Recompute the key of the tasks in ``queryset``; writes only the rows that changed. Returns how many."""
+    """Recompute the key of the tasks in ``queryset``; writes only the rows that changed (one UPDATE per
+    ``batch_size`` rows, each with its own key: tasks/bulkwrite.py). Returns how many."""
+    from .bulkwrite import update_rows
     from .models import Task
 
     changed = []
@@ -107,7 +137,7 @@ def refresh(queryset, batch_size: int = 2000) -> int:
         if key != row["sort_key"]:
             changed.append(Task(pk=row["pk"], sort_key=key))
     for start in range(0, len(changed), batch_size):
-        Task.objects.bulk_update(changed[start : start + batch_size], ["sort_key"])
+        update_rows(Task, changed[start : start + batch_size], ["sort_key"])
     return len(changed)
 
 

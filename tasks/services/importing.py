@@ -33,11 +33,13 @@ from django.utils import timezone
 from agencies.models import Agency
 from agencies.resolution import AgencyMatch, AgencyResolver
 from agencies.services import set_collective_members
+from tasks import sortkey
+from tasks.bulkwrite import blueprint, update_rows
 from tasks.models import Indicator, Measure, Plan, PlanRevision, Section, Task
 from tasks.parsing import ParsedMeasure, ParsedPlan, parse_bytes
 from tasks.status import period_of
 
-from .bulk_history import bulk_create_with_history
+from .bulk_history import bulk_create_with_history, record_changed
 from .imports.diff import (
     AgencyRole,
     Change,
@@ -160,7 +162,7 @@ def shared_openings_query(keys: set[str]) -> QuerySet:
 
 
 def find_existing_plan(
-    parsed: ParsedPlan, jurisdiction: str | None = None, digest: str | None = None
+    parsed: ParsedPlan, jurisdiction: str | None = None, digest: str | None = None, content: str | None = None
 ) -> PlanMatch:
     """Recognise a plan by content, never by title or 行政区划 (the same page can be detected with another one).
 
@@ -169,7 +171,7 @@ def find_existing_plan(
     overlap. ``jurisdiction`` only breaks ties between equally good candidates. bench/import_bench.py shows
     both queries' plans (EXPLAIN ANALYZE) among 1,000 plans.
     """
-    same = same_plan_query(fingerprint(parsed), digest).first()
+    same = same_plan_query(content or fingerprint(parsed), digest).first()  # content: fingerprint(parsed)
     if same is not None:
         return PlanMatch(plan=same, kind="same", overlap=1.0)
     keys = {measure_key(m.text) for m in parsed.required_measures} - {""}
@@ -178,14 +180,12 @@ def find_existing_plan(
     shared = dict(shared_openings_query(keys))
     if not shared:
         return PlanMatch()
-    sizes = dict(
-        Measure.objects.filter(is_removed=False, plan_id__in=shared)
-        .values_list("plan_id")
-        .annotate(n=Count("match_key", distinct=True))
+    # The candidates with their number of live openings, in one query.
+    plans = Plan.objects.filter(pk__in=list(shared)).annotate(
+        size=Count("measures__match_key", filter=Q(measures__is_removed=False), distinct=True)
     )
-    plans = Plan.objects.in_bulk(list(shared))
     scored = sorted(
-        ((jaccard(n, len(keys), sizes.get(pk, n)), plans[pk]) for pk, n in shared.items()),
+        ((jaccard(shared[plan.pk], len(keys), plan.size or shared[plan.pk]), plan) for plan in plans),
         key=lambda pair: (-pair[0], pair[1].jurisdiction != (jurisdiction or ""), pair[1].pk),
     )
     overlap, best = scored[0]
@@ -500,7 +500,10 @@ def _with_history(tasks: Sequence[Task]) -> set[int]:
 
 def _tasks_by_measure(measures: Iterable[Measure]) -> dict[int, list[Task]]:
     tasks: dict[int, list[Task]] = defaultdict(list)
-    for task in Task.objects.filter(measure__in=list(measures)).select_related("agency").order_by("pk"):
+    measures = list(measures)
+    if not measures:  # a new plan: not even building the query
+        return tasks
+    for task in Task.objects.filter(measure__in=measures).select_related("agency").order_by("pk"):
         tasks[task.measure_id].append(task)
     return tasks
 
@@ -665,6 +668,8 @@ def import_plan(
     """
     if revision_of is not None and new_plan:
         raise ValueError("revision_of and new_plan exclude each other")
+    parsed_content = fingerprint(parsed)
+    content = parsed_content if source_parsed is None else fingerprint(source_parsed)
     try:
         with transaction.atomic():
             result = _import(
@@ -678,7 +683,8 @@ def import_plan(
                 dry_run=dry_run,
                 revision_of=revision_of,
                 new_plan=new_plan,
-                content=fingerprint(source_parsed or parsed),
+                content=content,
+                parsed_content=parsed_content,
                 corrections=corrections,
                 uploaded_at=uploaded_at,
                 batch=None if dry_run else batch,
@@ -707,6 +713,7 @@ def _import(
     revision_of,
     new_plan,
     content,
+    parsed_content,
     corrections,
     uploaded_at,
     batch,
@@ -717,7 +724,7 @@ def _import(
     elif revision_of is not None:
         match, plan = PlanMatch(plan=revision_of, kind="revision"), revision_of
     else:
-        match = find_existing_plan(parsed, jurisdiction=jurisdiction, digest=digest)
+        match = find_existing_plan(parsed, jurisdiction=jurisdiction, digest=digest, content=parsed_content)
         if match.kind == "same":
             empty = PlanDiff(plan_id=match.plan.pk, plan_title=match.plan.title)
             return ImportResult(plan=match.plan, unchanged=True, match=match, diff=empty)
@@ -737,8 +744,12 @@ def _import(
     describe = _Assignments(resolver=resolver, decisions=decisions, jurisdiction=jurisdiction, write=False)
     result.diff = _build_diff(None if created else plan, alignment, describe, tasks)
 
+    now = timezone.now()
     plan_changed = _update_plan_fields(plan, parsed)
-    if created or plan_changed:
+    if created:  # one INSERT with what the import records about its source (a revision records it last)
+        _record_source(plan, content, source_name, digest, data, now=now, user=user, dry_run=dry_run)
+        plan.save()
+    elif plan_changed:
         plan.save()
     assign = _Assignments(
         resolver=resolver, decisions=decisions, jurisdiction=jurisdiction, write=True, result=result
@@ -747,16 +758,16 @@ def _import(
         tasks = _tasks_by_measure([m for m, _p, _s in alignment.pairs])
 
     # Removed measures first, then numbers moved through a temporary value: a live number is unique per plan.
-    now = timezone.now()
-    result.measures_removed = Measure.objects.filter(pk__in=[m.pk for m in alignment.removed]).update(
-        is_removed=True, updated_at=now
-    )
+    if alignment.removed:
+        result.measures_removed = Measure.objects.filter(pk__in=[m.pk for m in alignment.removed]).update(
+            is_removed=True, updated_at=now
+        )
     moving = [m.pk for m, p, _s in alignment.pairs if m.number != p.number]
     if moving:
         Measure.objects.filter(pk__in=moving).update(number=Concat(Value("#"), Cast("pk", CharField())))
 
     sections = _SectionTree(plan, new=created)
-    updated: list[Measure] = []
+    updated: dict[tuple[str, ...], list[Measure]] = defaultdict(list)  # by the fields that changed
     for measure, parsed_measure, _score in alignment.pairs:
         fields = _measure_fields(parsed_measure, sections.section_for(parsed_measure.path))
         for name in ("text", "raw_clause", "raw_deadline"):  # the same words in another format: no change
@@ -770,11 +781,8 @@ def _import(
             for name, value in changed.items():
                 setattr(measure, name, value)
             measure.updated_at = now
-            # One small UPDATE per measure (a bulk_update's CASE per field is slower to build); history in bulk.
-            Measure.objects.filter(pk=measure.pk).update(**changed, updated_at=now)
-            updated.append(measure)
-    if updated:
-        Measure.history.bulk_history_create(updated, update=True, batch_size=500)
+            updated[(*sorted(changed), "updated_at")].append(measure)
+    _write_measure_changes(updated)
     result.measures_updated = result.diff.change_count - len(alignment.added) - len(alignment.removed)
     new = [
         (Measure(plan=plan, **_measure_fields(p, sections.section_for(p.path))), p) for p in alignment.added
@@ -786,7 +794,7 @@ def _import(
             f"新版文件中已没有 {result.measures_removed} 条原有措施,已标记为“已移除”,其任务和进展保留。"
         )
 
-    pending: list[Task] = []
+    writes = _TaskWrites()
     for measure, parsed_measure in [(m, p) for m, p, _s in alignment.pairs] + new:
         _sync_tasks(
             measure,
@@ -797,10 +805,10 @@ def _import(
             today,
             result,
             current={t.agency_id: t for t in tasks.get(measure.pk, [])},
-            pending=pending,
+            writes=writes,
             assignments=assign,
         )
-    bulk_create_with_history(pending, Task, batch_size=500, user=user)
+    writes.write(result, user=user, now=now)
     indicators_changed = _sync_indicators(plan, parsed, new=created)
 
     if not created and not (
@@ -816,14 +824,9 @@ def _import(
             Plan.objects.filter(pk=plan.pk).update(content_fingerprint=content)
         return result
 
-    plan.content_fingerprint = content
-    plan.source_name = source_name or plan.source_name
-    plan.source_sha256 = digest or plan.source_sha256
-    plan.imported_at = now
-    plan.imported_by = user or plan.imported_by
-    if data is not None and not dry_run:
-        plan.source_file.save(Path(source_name or "plan.txt").name, ContentFile(data), save=False)
-    plan.save()
+    if not created:
+        _record_source(plan, content, source_name, digest, data, now=now, user=user, dry_run=dry_run)
+        plan.save()
     if created:
         number = 1
     else:
@@ -842,6 +845,30 @@ def _import(
         diff=result.diff.to_dict(),
     )
     return result
+
+
+def _write_measure_changes(updated: Mapping[tuple[str, ...], list[Measure]]) -> None:
+    """One UPDATE per set of changed fields, whatever the number of measures (each row its own values:
+    tasks/bulkwrite.py), their "~" history rows in one more, and one refresh of the sort keys of the tasks of
+    the measures that moved (``MeasureQuerySet.update`` would refresh them measure by measure)."""
+    for fields, measures in updated.items():
+        update_rows(Measure, measures, fields)
+    changed = [m for measures in updated.values() for m in measures]
+    record_changed(Measure, changed)
+    moved = [m.pk for fields, measures in updated.items() if "position" in fields for m in measures]
+    if moved:
+        sortkey.refresh(Task.objects.filter(measure_id__in=moved))
+
+
+def _record_source(plan: Plan, content, source_name, digest, data, *, now, user, dry_run) -> None:
+    """Set what the plan records about the file it was last imported from (saved by the caller)."""
+    plan.content_fingerprint = content
+    plan.source_name = source_name or plan.source_name
+    plan.source_sha256 = digest or plan.source_sha256
+    plan.imported_at = now
+    plan.imported_by = user or plan.imported_by
+    if data is not None and not dry_run:
+        plan.source_file.save(Path(source_name or "plan.txt").name, ContentFile(data), save=False)
 
 
 def _update_plan_fields(plan: Plan, parsed: ParsedPlan) -> bool:
@@ -903,6 +930,63 @@ def _measure_fields(parsed_measure: ParsedMeasure, section: Section | None) -> d
     }
 
 
+@dataclass
+class _TaskWrites:
+    """What syncing the measures' tasks writes, gathered so that it is written in a few statements whatever the
+    number of measures: new tasks (one bulk insert), changed tasks (one UPDATE per set of changed fields), and
+    tasks whose agency is no longer listed (kept and flagged when they have history, else deleted)."""
+
+    created: list[Task] = field(default_factory=list)
+    changed: dict[tuple[str, ...], list[Task]] = field(default_factory=lambda: defaultdict(list))
+    gone: list[tuple[Measure, Task]] = field(default_factory=list)
+
+    def write(self, result: ImportResult, *, user=None, now: datetime.datetime | None = None) -> None:
+        now = now or timezone.now()
+        self._drop_or_delete(result, now)
+        for fields, tasks in self.changed.items():
+            for task in tasks:
+                task.updated_at = now
+            update_rows(Task, tasks, fields)
+        changed = [task for tasks in self.changed.values() for task in tasks]
+        record_changed(Task, changed)  # what each task.save() wrote, for all of them at once
+        recast = [task.pk for fields, tasks in self.changed.items() if "role" in fields for task in tasks]
+        if recast:  # the role is part of the sort key
+            sortkey.refresh(Task.objects.filter(pk__in=recast))
+        bulk_create_with_history(self.created, Task, batch_size=500, user=user)
+        self.created, self.changed, self.gone = [], defaultdict(list), []
+
+    def _drop_or_delete(self, result: ImportResult, now: datetime.datetime) -> None:
+        if not self.gone:
+            return
+        with_history = _with_history([task for _measure, task in self.gone])
+        dropped = [(measure, task) for measure, task in self.gone if task.pk in with_history]
+        for measure, task in dropped:
+            task.dropped_from_plan = True
+            task.updated_at = now
+            result.warnings.append(
+                f"措施 {measure.number}:新版文件不再列出“{task.agency.name}”,其任务已有进展,予以保留并标记。"
+            )
+        update_rows(Task, [task for _measure, task in dropped], ["dropped_from_plan", "updated_at"])
+        record_changed(Task, [task for _measure, task in dropped])
+        result.tasks_updated += len(dropped)
+        deleted = [task.pk for _measure, task in self.gone if task.pk not in with_history]
+        if deleted:  # one collection for all (simple-history's "-" rows come from the delete signals)
+            Task.objects.filter(pk__in=deleted).delete()
+            result.tasks_removed += len(deleted)
+
+
+_TASK_CHANGES = (
+    "role",
+    "is_ongoing",
+    "due_date_inferred",
+    "collective_id",
+    "needs_resolution",
+    "dropped_from_plan",
+    "due_date",
+    "next_report_due",
+)
+
+
 def _sync_tasks(
     measure,
     parsed_measure,
@@ -913,14 +997,14 @@ def _sync_tasks(
     result,
     *,
     current=None,
-    pending=None,
+    writes: _TaskWrites | None = None,
     assignments: _Assignments | None = None,
 ):
     """Make the measure's tasks match the parsed assignments, keeping every task row that stays.
 
-    New tasks are appended to ``pending`` for the caller to bulk-insert, or inserted here when no list is
-    given. A task whose agency is no longer listed is deleted if it has no history, else kept and flagged
-    ``dropped_from_plan``.
+    What changes is gathered in ``writes`` for the caller to write for all measures at once, or written here
+    when none is given. A task whose agency is no longer listed is deleted if it has no history, else kept and
+    flagged ``dropped_from_plan``.
     """
     assignments = assignments or _Assignments(
         resolver=resolver, decisions=decisions, jurisdiction=plan.jurisdiction, write=True, result=result
@@ -936,18 +1020,19 @@ def _sync_tasks(
     )
 
     wanted = assignments.wanted(parsed_measure)
+    new_task = blueprint(Task)  # many new tasks per import: built positionally (tasks/bulkwrite.py)
     if current is None:
-        current = {task.agency_id: task for task in measure.tasks.all()}
-    created: list[Task] = []
+        current = {task.agency_id: task for task in measure.tasks.select_related("agency")}
+    own = writes is None
+    if own:
+        writes = _TaskWrites()
     for agency_id, want in wanted.items():
         task = current.get(agency_id)
         if task is None:
-            created.append(
-                Task(
-                    measure=measure,
-                    agency=want.agency,
+            writes.created.append(
+                new_task(
+                    {"measure": measure, "agency": want.agency, "collective": want.collective},
                     role=want.role,
-                    collective=want.collective,
                     needs_resolution=want.needs_resolution,
                     due_date=None if ongoing else due_date,
                     due_date_inferred=inferred,
@@ -969,29 +1054,18 @@ def _sync_tasks(
             changes["due_date"] = None if ongoing else due_date
         if ongoing and task.next_report_due is None:
             changes["next_report_due"] = next_report_due
-        if any(getattr(task, name) != value for name, value in changes.items()):
-            for name, value in changes.items():
-                setattr(task, name, value)
-            task.save()
+        changed = [name for name in _TASK_CHANGES if name in changes and getattr(task, name) != changes[name]]
+        if changed:
+            for name in changed:
+                setattr(task, name, changes[name])
+            writes.changed[(*changed, "updated_at")].append(task)
             result.tasks_updated += 1
 
     for agency_id, task in current.items():
-        if agency_id in wanted or task.dropped_from_plan:
-            continue
-        if task.has_history():
-            task.dropped_from_plan = True
-            task.save(update_fields=["dropped_from_plan", "updated_at"])
-            result.tasks_updated += 1
-            result.warnings.append(
-                f"措施 {measure.number}:新版文件不再列出“{task.agency.name}”,其任务已有进展,予以保留并标记。"
-            )
-        else:
-            task.delete()
-            result.tasks_removed += 1
-    if pending is None:
-        bulk_create_with_history(created, Task)
-    else:
-        pending.extend(created)
+        if agency_id not in wanted and not task.dropped_from_plan:
+            writes.gone.append((measure, task))
+    if own:
+        writes.write(result)
 
 
 class _SectionTree:

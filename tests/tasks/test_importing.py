@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 
 from agencies.models import Agency
 from agencies.resolution import AgencyResolver
-from tasks.models import Measure, Plan, ProgressUpdate, Task
+from tasks.models import Measure, Plan, ProgressUpdate, Task, TaskQuerySet
 from tasks.parsing import parse_text
 from tasks.services.importing import build_preview, import_file, import_plan
 
@@ -129,7 +129,8 @@ def test_import_is_one_transaction(catalogue, monkeypatch):
     def disk_full(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Task.objects, "bulk_create", disk_full)
+    # the step every bulk insert of tasks takes first (Django's bulk_create, or bulk_history's own on PostgreSQL)
+    monkeypatch.setattr(TaskQuerySet, "prepare_bulk_create", disk_full)
     with pytest.raises(RuntimeError):
         import_file(DONGLI)
     assert not Plan.objects.exists() and not Measure.objects.exists() and not Task.objects.exists()

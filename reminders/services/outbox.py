@@ -5,8 +5,10 @@ Delivery is at least once, and never twice on purpose:
    ignoring rows that exist: a re-run or concurrent sweep never creates a second row. Each run stamps the
    rows it inserts with its own ``batch`` and hands to sending only those and rows whose retry is due, so
    two overlapping runs do not both queue (or count) the same row.
-2. ``deliver`` takes a row by compare-and-set (pending/failed, or sending past its lease → sending), hands
-   it to its channel (channels.py) and marks it sent. Only one sender holds a row at a time.
+2. ``deliver`` takes a row by compare-and-set (pending/failed, or sending past its lease → sending; one
+   UPDATE … RETURNING that also reads the row), hands it to its channel (channels.py) and marks it sent —
+   at once, or a few rows at a time when ``deliver_now`` sends a batch (``SentMarks``: a commit per row
+   less). Only one sender holds a row at a time.
 3. Any exception from the channel marks the row failed with ``next_attempt_at`` (backoff doubling from
    ``REMINDER_RETRY_BACKOFF_SECONDS`` up to ``..._MAX_SECONDS``); the Celery job retries at that time.
 4. ``recover`` (beat, every 3 minutes) picks up what no job will: a row left "sending" by a dead worker
@@ -180,31 +182,39 @@ def claim(emails: list[Email], *, now: datetime.datetime | None = None) -> Claim
 def _insert_ignoring(model, columns: list[str], rows: list[tuple]) -> None:
     """Insert plain (column values) rows, skipping rows whose unique key exists — ``bulk_create(
     ignore_conflicts=True)`` without a model instance per row, which at 150,000 task links was most of the
-    claim's time. One multi-row INSERT per thousand rows (per a few hundred on SQLite, which takes fewer
-    parameters): sent as one statement per row (``executemany``), the links took seconds of the sweep's
-    database time. Only integer and short text columns: nothing to adapt."""
+    claim's time. On PostgreSQL each column goes as one array (``INSERT … SELECT * FROM unnest(…)``, 10,000
+    rows a statement): 470,000 values bound one by one cost seconds of the sweep. Elsewhere one multi-row
+    INSERT per batch the database takes (a few hundred rows on SQLite). Only integer and short text columns:
+    nothing to adapt."""
     if not rows:
         return
     ops = connection.ops
     fields = [model._meta.get_field(column.removesuffix("_id")) for column in columns]
-    row_sql = "({})".format(", ".join(["%s"] * len(fields)))
-    per_statement = min(1000, ops.bulk_batch_size(fields, rows))
-
-    def statement(count: int) -> str:
-        return "{} {} ({}) VALUES {} {}".format(
-            ops.insert_statement(on_conflict=OnConflict.IGNORE),
-            ops.quote_name(model._meta.db_table),
-            ", ".join(ops.quote_name(field.column) for field in fields),
-            ", ".join([row_sql] * count),
-            ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None),
-        ).strip()
-
-    full = statement(per_statement)
+    head = "{} {} ({})".format(
+        ops.insert_statement(on_conflict=OnConflict.IGNORE),
+        ops.quote_name(model._meta.db_table),
+        ", ".join(ops.quote_name(field.column) for field in fields),
+    )
+    tail = ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+            sql = f"{head} SELECT * FROM unnest({arrays}) {tail}".strip()
+            for start in range(0, len(rows), UNNEST_ROWS):
+                cursor.execute(
+                    sql, [list(column) for column in zip(*rows[start : start + UNNEST_ROWS], strict=True)]
+                )
+            return
+        per_statement = min(1000, ops.bulk_batch_size(fields, rows))
+        values = "({})".format(", ".join(["%s"] * len(fields)))
         for start in range(0, len(rows), per_statement):
             part = rows[start : start + per_statement]
-            sql = full if len(part) == per_statement else statement(len(part))
+            sql = f"{head} VALUES {', '.join([values] * len(part))} {tail}".strip()
             cursor.execute(sql, [value for row in part for value in row])
+
+
+# Rows per INSERT … SELECT FROM unnest on PostgreSQL.
+UNNEST_ROWS = 10_000
 
 
 # What claim (and the fan-out to other channels) reads back of the rows it inserted or found.
@@ -349,6 +359,13 @@ def take(log_id: int, now: datetime.datetime) -> ReminderLog | None:
     is now, in one statement (UPDATE … RETURNING): None when somebody else holds it or it is settled. The
     sender reads the row it holds without a second query (at 2,000 mails a sweep, one round trip less
     each)."""
+    if not connection.features.can_return_rows_from_update:  # SQLite before 3.35: two statements
+        taken = (
+            ReminderLog.objects.filter(pk=log_id)
+            .filter(Q(status__in=[Status.PENDING, Status.FAILED]) | stale_sending(now))
+            .update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1, next_attempt_at=None)
+        )
+        return ReminderLog.objects.get(pk=log_id) if taken else None
     meta = ReminderLog._meta
     quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
     status, claimed_at = quote(meta.get_field("status").column), quote(meta.get_field("claimed_at").column)
@@ -523,7 +540,8 @@ def _write_marks(marks: SentMarks) -> None:
 
 class MailSession:
     """One SMTP session for a run of emails instead of a connect, EHLO and QUIT per message. Each row is still
-    claimed, sent and marked on its own (``deliver``), so at-least-once and the per-row counts do not change.
+    claimed and sent on its own (``deliver``), and marked with its own outcome and time (a few "sent" rows per
+    UPDATE, ``SentMarks``), so at-least-once and the per-row counts do not change.
     The session is opened when the first email asks for it, dropped after any failed row, and renewed every
     ``MESSAGES_PER_SESSION`` messages (servers limit what one session may carry). When it cannot be opened,
     ``connection()`` is None from then on and each email opens its own, so the failure is the row's, as

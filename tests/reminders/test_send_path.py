@@ -111,7 +111,21 @@ def test_task_links_go_in_one_statement_per_batch_and_existing_links_are_kept(sc
     with CaptureQueriesContext(connection) as queries:
         outbox._insert_ignoring(ReminderLogTask, ["log_id", "task_id", "reason"], rows)
     fields = [ReminderLogTask._meta.get_field(name) for name in ("log", "task", "reason")]
-    per_statement = min(1000, connection.ops.bulk_batch_size(fields, rows))  # 1,000; 333 on SQLite
+    if connection.vendor == "postgresql":  # one array per column
+        per_statement = outbox.UNNEST_ROWS
+    else:  # a multi-row VALUES, as many rows as the database takes parameters (333 on SQLite)
+        per_statement = min(1000, connection.ops.bulk_batch_size(fields, rows))
     inserts = [query for query in queries if query["sql"].startswith("INSERT")]
     assert len(links) >= 2 and len(inserts) == math.ceil(len(rows) / per_statement)
     assert sorted(ReminderLogTask.objects.filter(log=log).values_list("log_id", "task_id", "reason")) == links
+
+
+def test_take_without_update_returning_claims_the_same_way(scenario, on_day, sweep, monkeypatch):
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_update", False)
+    with on_day("2024-09-30"):
+        sweep(dispatch=lambda ids: None)
+        log = ReminderLog.objects.get(kind="digest", recipient="bob@example.gov.cn")
+        now = services.timezone.now()
+        taken = outbox.take(log.pk, now)
+        assert (taken.pk, taken.status, taken.attempts, taken.claimed_at) == (log.pk, "sending", 1, now)
+        assert outbox.take(log.pk, now) is None

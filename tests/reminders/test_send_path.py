@@ -129,3 +129,49 @@ def test_take_without_update_returning_claims_the_same_way(scenario, on_day, swe
         taken = outbox.take(log.pk, now)
         assert (taken.pk, taken.status, taken.attempts, taken.claimed_at) == (log.pk, "sending", 1, now)
         assert outbox.take(log.pk, now) is None
+
+
+def claims(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "'sending'" in q["sql"]]
+
+
+def test_how_many_rows_are_claimed_at_once_follows_the_timeouts_and_the_lease(settings):
+    settings.REMINDER_SENDING_LEASE_SECONDS, settings.CHANNEL_TIMEOUT = 300, 10
+    settings.EMAIL_TIMEOUT = None
+    assert outbox.claim_ahead() == 1  # a send could wait forever: one row at a time
+    settings.EMAIL_TIMEOUT = 20
+    assert outbox.claim_ahead() == 5  # 5 × 20 s within a third of the 5-minute lease
+    settings.EMAIL_TIMEOUT = 2
+    assert outbox.claim_ahead() == 10  # the vendors' 10 s count too: 10 × 10 s, and never more than 10
+    settings.EMAIL_TIMEOUT = 120
+    assert outbox.claim_ahead() == 1
+
+
+def test_deliver_now_claims_several_rows_in_one_statement_each_by_its_own_compare_and_set(
+    scenario, on_day, sweep, settings
+):
+    settings.EMAIL_TIMEOUT = 20  # 5 rows a statement
+    with on_day("2024-09-30"):
+        result = sweep(dispatch=lambda ids: None)
+        bob, finance = (
+            ReminderLog.objects.get(kind="digest", recipient=address).pk
+            for address in ("bob@example.gov.cn", "alice@example.gov.cn")
+        )
+        ReminderLog.objects.filter(pk=bob).update(status="sending", claimed_at=services.timezone.now())
+        ReminderLog.objects.filter(pk=finance).update(status="sent")
+        with CaptureQueriesContext(connection) as queries:
+            report = services.deliver_now(result.dispatched)
+    assert len(result.dispatched) == 5 and len(claims(queries)) == 1
+    assert report.in_flight == [bob] and report.done == [finance] and len(report.sent) == 3
+    assert len(mail.outbox) == 3 and not {m.to[0] for m in mail.outbox} & {"bob@example.gov.cn"}
+    assert ReminderLog.objects.get(pk=bob).status == "sending"  # still its other sender's
+    assert ReminderLog.objects.filter(pk__in=report.sent, status="sent", attempts=1).count() == 3
+
+
+def test_with_a_time_budget_each_row_is_claimed_only_when_its_turn_comes(scenario, on_day, sweep, settings):
+    settings.EMAIL_TIMEOUT = 20
+    with on_day("2024-09-30"):
+        result = sweep(dispatch=lambda ids: None)
+        with CaptureQueriesContext(connection) as queries:
+            report = services.deliver_now(result.dispatched, budget=60)
+    assert len(claims(queries)) == 5 and len(report.sent) == 5

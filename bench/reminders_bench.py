@@ -12,10 +12,11 @@ email of the day (digests, escalations, the 投递问题日报) and ``deliver_no
 attachment, over SMTP to an aiosmtpd server on loopback (a separate process that counts what it receives).
 Goal: under 60 s and 300 MB peak RSS; the size of the lead bureau's escalation mail is reported.
 
-The child runs with DEBUG off, as the worker does in production. The server stands in for an MTA: it takes every byte of each message over SMTP and parses its headers (To,
-Subject) as a relay does to route it, but builds no MIME tree (BytesHeaderParser, not a full parse with
-email.policy.default, which a real MTA never does and which cost the shared two cores as much CPU as the
-sender's own work). Runs before 2026-12-02's changes parsed every message fully.
+The child runs with DEBUG off, as the worker does in production. The server stands in for an MTA: it takes
+every byte of each message over SMTP and parses its headers (To, Subject) as a relay does to route it, but
+builds no MIME tree (BytesHeaderParser, not a full parse with email.policy.default, which a real MTA does
+not do and which competed with the sender for the same two cores); its CPU time is reported.
+Send-path rows measured before 2026-12-02 18:00 UTC ran with DEBUG on and the full parse.
 
 ``BENCH_PORTS=first-last`` keeps the server on a range of ports (bench/common.py: free_port).
 """

@@ -27,7 +27,6 @@ import json
 import os
 import random
 import resource
-import secrets
 import subprocess
 import sys
 import time
@@ -46,8 +45,10 @@ OPTIONS = ARGS.parse_args()
 if OPTIONS.send_path:
     # As the beat's worker runs it: DEBUG off. With DEBUG on, Django keeps the text of the last 9,000 queries,
     # among them the sweep's inserts of every rendered body (~150 MB of this process's peak RSS).
+    # A fixed key, as a deployment has: the one-click 签收 links of earlier runs stay valid and are reused
+    # (a new key every run would issue all of them again).
     os.environ["DEBUG"] = "0"
-    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("SECRET_KEY", "ipplan-reminders-bench-key-not-a-secret-" + "x" * 20)
 # Generating 100,000 tasks takes a minute: keep the database between runs unless --fresh.
 setup_django("reminders", fresh=OPTIONS.fresh and not OPTIONS.send_path)
 

@@ -573,8 +573,8 @@ def deliver_now(log_ids: list[int], *, budget: float | None = None) -> DispatchR
                     try:
                         if taken is None:
                             delivery = deliver(log_id, mail=mail, marks=marks)
-                        elif log_id in taken:
-                            delivery = _send_taken(taken[log_id], now, mail=mail, marks=marks)
+                        elif log_id in taken:  # (taken once: an id listed twice is not sent twice)
+                            delivery = _send_taken(taken.pop(log_id), now, mail=mail, marks=marks)
                         else:
                             delivery = _not_taken(log_id, now)
                     except Exception:  # the database, not the channel: leave the row for the recovery job

@@ -175,3 +175,13 @@ def test_with_a_time_budget_each_row_is_claimed_only_when_its_turn_comes(scenari
         with CaptureQueriesContext(connection) as queries:
             report = services.deliver_now(result.dispatched, budget=60)
     assert len(claims(queries)) == 5 and len(report.sent) == 5
+
+
+def test_an_id_listed_twice_is_sent_once(scenario, on_day, sweep, settings):
+    settings.EMAIL_TIMEOUT = 20  # claimed 5 at a time: both copies in one statement
+    with on_day("2024-09-30"):
+        result = sweep(dispatch=lambda ids: None)
+        first = result.dispatched[0]
+        report = services.deliver_now([first, first, *result.dispatched[1:4]])
+    assert report.sent.count(first) == 1 and len(report.sent) == 4
+    assert len(mail.outbox) == 4

@@ -2,28 +2,25 @@
 
 The escalation's body gives counts per agency; the tasks themselves travel as an .xlsx made from the row's
 linked tasks when the mail is sent, so the outbox row stays small and a resend carries the current list.
-Every text cell goes through ipplan.lib.safe_cells: a measure typed as ``=…`` is never a formula.
+Written by ipplan.lib.xlsx (a thousand workbooks a sweep: one per lead agency's escalation, and the lead
+bureau's), where every text cell is text: a measure typed as ``=…`` is never a formula (safe_cells' rule).
 """
 
 from __future__ import annotations
 
-import io
+import functools
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
 
 from ipplan.lib.emails import EMAIL_LANGUAGE
-from ipplan.lib.safe_cells import is_formula_like, set_cell_value
+from ipplan.lib.xlsx import MIMETYPE as XLSX
+from ipplan.lib.xlsx import write_sheet
 from tasks.models import Task
 
 from ..models import ReminderLog, ReminderLogTask
 from .render import attachment_name
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # The lead bureau's escalation goes to every 督办人员 with the same tasks: build the workbook once.
 _last: dict[tuple, bytes] = {}
@@ -61,15 +58,17 @@ HEADERS = [
 ]
 
 
-def escalation_workbook(log: ReminderLog, task_ids: list[int]) -> bytes:
-    """One row per linked task, most overdue first within each agency, agencies by name."""
-    with translation.override(EMAIL_LANGUAGE):
-        roles = {role.value: str(role.label) for role in Task.Role}
-        statuses = {status.value: str(status.label) for status in Task.Status}
-        title = _("逾期上报任务")
-    rows = (
-        Task.objects.filter(pk__in=task_ids)
-        .with_attention()
+# Lists longer than this are read a chunk at a time (a server-side cursor on PostgreSQL, which costs round
+# trips of its own: a lead agency's few dozen tasks are read in one go).
+STREAM_ABOVE = 5000
+
+
+@functools.cache
+def _rows_query():
+    """The workbook's query, but for the tasks it lists: built once (its annotations take
+    milliseconds to set up, and a sweep's escalations make a thousand workbooks)."""
+    return (
+        Task.objects.with_attention()
         .order_by("agency__name", "attention_date", "pk")
         .values_list(
             "pk",
@@ -81,39 +80,39 @@ def escalation_workbook(log: ReminderLog, task_ids: list[int]) -> bytes:
             "attention_date",
             "status",
         )
-        .iterator(chunk_size=5000)
     )
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title)
-    ws.freeze_panes = "A2"
-    ws.append([set_cell_value(WriteOnlyCell(ws), header) for header in HEADERS])
+
+
+def escalation_workbook(log: ReminderLog, task_ids: list[int]) -> bytes:
+    """One row per linked task (``task_ids``), most overdue first within each agency, agencies by name."""
+    with translation.override(EMAIL_LANGUAGE):
+        roles = {role.value: str(role.label) for role in Task.Role}
+        statuses = {status.value: str(status.label) for status in Task.Status}
+        title = _("逾期上报任务")
+    rows = _rows_query().filter(pk__in=task_ids)
+    if len(task_ids) > STREAM_ABOVE:  # the lead bureau's list: streamed, never all rows at once
+        rows = rows.iterator(chunk_size=STREAM_ABOVE)
     day = log.day
     site = settings.SITE_URL
-    for number, (pk, agency, plan, measure_number, text, role, attention, status) in enumerate(rows, 1):
-        # Plain values: openpyxl writes them through one reused cell, and a date gets yyyy-mm-dd. Only text
-        # that could read as a formula needs a cell of its own, typed as text (safe_cells).
-        ws.append(
+    return write_sheet(
+        title,
+        HEADERS,
+        (
+            # Text as it was typed: the writer makes every text cell text, never a formula (safe_cells).
             [
                 number,
-                _text(ws, agency),
-                _text(ws, plan),
-                _text(ws, measure_number),
-                _text(ws, text),
+                agency,
+                plan,
+                measure_number,
+                text,
                 roles.get(role, role),
                 attention,
                 (day - attention).days if attention and attention < day else 0,
                 statuses.get(status, status),
                 f"{site}/tasks/{pk}/",
             ]
-        )
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
-
-
-def _text(ws, value):
-    """Text as it was typed: text openpyxl would take for a formula or an error code (``#N/A``) in a cell
-    typed as text, anything else as it is."""
-    if is_formula_like(value) or value in ERROR_CODES:
-        return set_cell_value(WriteOnlyCell(ws), value)
-    return value
+            for number, (pk, agency, plan, measure_number, text, role, attention, status) in enumerate(
+                rows, 1
+            )
+        ),
+    )

@@ -195,7 +195,12 @@ def test_the_escalation_names_who_was_not_notified_and_attaches_the_tasks(
     assert formula.data_type == "s"  # text, never a formula (safe_cells)
     # The liaison's own escalation (support agencies of its measure) carries its tasks too.
     [to_alice] = [m for m in mail.outbox if m.to == ["alice@example.gov.cn"] and "逾期上报" in m.subject]
-    assert len(to_alice.attachments) == 1
+    [(_name, content, _mimetype)] = to_alice.attachments
+    [header, row] = openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True)
+    assert header[1] == "单位" and header[6] == "截止/应报日期"
+    assert (row[0], row[1], row[3], row[5]) == (1, "区科技局", "1", "配合")  # its support agency's share
+    assert row[6] == datetime.datetime(2024, 9, 20) and row[7] == 10  # a date cell; days overdue
+    assert row[9].endswith(f"/tasks/{scenario['science_support_overdue'].pk}/")
 
 
 def test_the_escalation_body_stays_under_1_mb_at_1000_agencies_and_35000_tasks():

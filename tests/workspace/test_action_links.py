@@ -336,6 +336,23 @@ def test_issue_links_takes_a_fixed_number_of_queries(alice, plan, finance):
     assert len(many) == len(one) <= 4
 
 
+def test_hundreds_of_links_go_in_a_few_multi_row_inserts_and_each_works(alice, plan, finance):
+    measures = Measure.objects.bulk_create(
+        [Measure(plan=plan, number=str(n), text=f"措施{n}。", position=n) for n in range(1000, 1300)]
+    )
+    tasks = Task.objects.bulk_create([Task(measure=measure, agency=finance) for measure in measures])
+    with CaptureQueriesContext(connection) as queries:
+        urls = links.issue_links({task.pk: [alice.pk] for task in tasks}, Channel.EMAIL)
+    assert len(urls) == 300 and ActionLink.objects.filter(user=alice).count() == 300
+    fields = [ActionLink._meta.get_field(column.removesuffix("_id")) for column in links.INSERT_COLUMNS]
+    per_statement = min(1000, connection.ops.bulk_batch_size(fields, tasks))  # 1,000; 124 on SQLite
+    inserts = [query for query in queries if query["sql"].startswith("INSERT")]
+    assert len(inserts) == -(-300 // per_statement)
+    for task in tasks[::299]:  # the first and the last
+        link = links.find(urls[(alice.pk, task.pk)].rsplit("/", 2)[-2])
+        assert link is not None and link.task_id == task.pk and link.expires_at > timezone.now()
+
+
 def test_the_admin_lists_links_and_the_lead_bureau_revokes_them(client, link, lead):
     row, token = link
     client.force_login(lead)

@@ -191,6 +191,29 @@ def light_expression(today: datetime.date, yellow_days: int = YELLOW_DAYS) -> Ca
     )
 
 
+def attention_q(**lookups) -> Q:
+    """Tasks whose attention date matches ``lookups`` (e.g. ``lt=today``), said in plain columns: the due date
+    of a dated task, the report still owed by an ongoing one (``report_due_expression``'s window). A task
+    without an attention date matches nothing. Counting with these filters costs a comparison or two per
+    task where the nested CASE of ``attention_date_expression`` costs one evaluation per reference."""
+    dated = Q(is_ongoing=False, **{f"due_date__{op}": value for op, value in lookups.items()})
+    ongoing = Q(is_ongoing=True, **{f"next_report_due__{op}": value for op, value in lookups.items()})
+    return dated | (ongoing & _report_in_window())
+
+
+def light_filters(today: datetime.date, yellow_days: int = YELLOW_DAYS) -> dict[str, Q]:
+    """``light_expression`` as one filter per light, for counting (``Count("pk", filter=...)``). The four are a
+    partition of the tasks: grey = done, red = open and past the attention date, yellow = open and due within
+    ``yellow_days``, green = every other task (callers count it as the rest)."""
+    open_ = ~Q(status="done")
+    soon = today + datetime.timedelta(days=yellow_days)
+    return {
+        Light.RED: open_ & attention_q(lt=today),
+        Light.YELLOW: open_ & attention_q(gte=today, lte=soon),
+        Light.GREY: Q(status="done"),
+    }
+
+
 def light_text(
     *, light: str, attention_date: datetime.date | None, is_ongoing: bool, today: datetime.date
 ) -> str:

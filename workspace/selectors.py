@@ -7,8 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db import connections
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -19,13 +18,22 @@ from agencies.models import Agency
 from agencies.roles import sees_all_tasks
 from ipplan.lib.history import display_value
 from reminders.models import ReminderLog
+from tasks import changes
 from tasks.models import Attachment, ExtensionRequest, Indicator, IndicatorValue, Plan, ProgressUpdate, Task
-from tasks.status import Light, period_of
+from tasks.status import Light, light_filters, period_of
 
-STATUS_LIGHT_COUNTS = {
-    **{f"status_{value}": Count("pk", filter=Q(status=value)) for value in Task.Status.values},
-    **{f"light_{value}": Count("pk", filter=Q(light=value)) for value in Light.values},
-}
+
+def status_light_counts(today: datetime.date) -> dict:
+    """The aggregates behind ``Counts``: the total, one per status, and the red and yellow lights by the plain
+    column filters of ``light_filters`` (grey is the done count, green the rest)."""
+    lights = light_filters(today)
+    # COUNT(status), not COUNT(id) (status is never NULL): every column the counts read is in the covering
+    # index task_current_cover, which serves them from the live plans' measures without reading a task row.
+    return {
+        "total": Count("*"),
+        **{f"status_{value}": Count("status", filter=Q(status=value)) for value in Task.Status.values},
+        **{f"light_{value}": Count("status", filter=lights[value]) for value in (Light.RED, Light.YELLOW)},
+    }
 
 
 def visible_tasks(user, today: datetime.date) -> QuerySet[Task]:
@@ -112,19 +120,12 @@ class Counts:
         return next(n for key, _label, n in self.by_light if key == value)
 
 
-def counts(queryset: QuerySet[Task]) -> Counts:
-    """Counts per status and per light in one query (``queryset`` must carry ``with_light``)."""
-    row = _aggregate_over_rows(queryset, STATUS_LIGHT_SQL, group_by=None)[0]
-    return counts_from_row(dict(zip(("total", *STATUS_LIGHT_COUNTS), row, strict=True)))
-
-
-# The counts as SQL over one row per task (status, light): the light's CASE is computed once per task in
-# the inner query, and the outer aggregate has no GROUP BY to sort or hash (none spills to disk).
-STATUS_LIGHT_SQL = (
-    ["COUNT(*)"]
-    + [f"COUNT(*) FILTER (WHERE status = '{value}')" for value in Task.Status.values]
-    + [f"COUNT(*) FILTER (WHERE light = '{value}')" for value in Light.values]
-)
+def counts(queryset: QuerySet[Task], today: datetime.date) -> Counts:
+    """Counts per status and per light of ``queryset`` (filtered as the list is) in one query."""
+    rows = queryset.order_by()
+    return counts_from_row(
+        changes.cached(rows, f"counts {today}", lambda: rows.aggregate(**status_light_counts(today)))
+    )
 
 
 def _as_datetime(value):
@@ -136,25 +137,22 @@ def _as_datetime(value):
     return value
 
 
-def _aggregate_over_rows(queryset: QuerySet[Task], columns: list[str], group_by: str | None) -> list[tuple]:
-    """Run ``SELECT columns FROM (queryset as rows of its values) [GROUP BY group_by]``."""
-    fields = ["status", "light"] + ([group_by] if group_by else [])
-    extra = ["acknowledged_at", "created_at", "last_reported_at"] if group_by else []
-    inner = queryset.order_by().values(*fields, *extra)
-    sql, params = inner.query.get_compiler(using=inner.db).as_sql()
-    outer = f"SELECT {', '.join(([group_by] if group_by else []) + columns)} FROM ({sql}) AS task_rows"
-    if group_by:
-        outer += f" GROUP BY {group_by}"
-    with connections[inner.db].cursor() as cursor:
-        cursor.execute(outer, params)
-        return cursor.fetchall()
-
-
 def counts_from_row(row: dict) -> Counts:
+    red, yellow, done = (
+        row[f"light_{Light.RED}"],
+        row[f"light_{Light.YELLOW}"],
+        row[f"status_{Task.Status.DONE}"],
+    )
+    lights = {
+        Light.RED: red,
+        Light.YELLOW: yellow,
+        Light.GREY: done,
+        Light.GREEN: row["total"] - red - yellow - done,
+    }
     return Counts(
         total=row["total"],
         by_status=[(value, label, row[f"status_{value}"]) for value, label in Task.Status.choices],
-        by_light=[(value, label, row[f"light_{value}"]) for value, label in Light.choices],
+        by_light=[(value, label, lights[value]) for value, label in Light.choices],
     )
 
 
@@ -398,33 +396,37 @@ class AgencyRow:
         return round(100 * self.done / self.total) if self.total else 0
 
 
-def agency_rows_and_counts(queryset: QuerySet[Task]) -> tuple[list[AgencyRow], Counts]:
-    """The dashboard's per-agency rows and its status/light totals from ONE pass over the tasks, grouped by
-    (agency id, status, light): the light's CASE is evaluated once per row, and the groups are narrow (no
-    names: they come from a second, small query), so the hash aggregate fits in work_mem.
-    ``queryset`` must carry ``with_light``."""
-    unacknowledged = f"acknowledged_at IS NULL AND status <> '{Task.Status.DONE}'"
-    columns = [
-        *STATUS_LIGHT_SQL,
-        f"COUNT(*) FILTER (WHERE {unacknowledged})",
-        f"MIN(created_at) FILTER (WHERE {unacknowledged})",
-        "MAX(last_reported_at)",
-    ]
+def _per_agency(rows: QuerySet[Task], today: datetime.date) -> tuple[dict[int, dict], dict[str, int]]:
+    """Each agency's counts, and their sums, from one aggregate grouped by agency id."""
+    unacknowledged = Q(acknowledged_at__isnull=True) & ~Q(status=Task.Status.DONE)
+    counting = status_light_counts(today)
+    keys = list(counting)
+    grouped = (
+        rows.values("agency_id")
+        .annotate(
+            **counting,
+            unacknowledged=Count("status", filter=unacknowledged),
+            since=Min("created_at", filter=unacknowledged),
+            last=Max("last_reported_at"),
+        )
+        .values_list("agency_id", *keys, "unacknowledged", "since", "last")
+    )
+    totals = dict.fromkeys(keys, 0)
     per_agency: dict[int, dict] = {}
-    totals = {"total": 0, **{key: 0 for key in STATUS_LIGHT_COUNTS}}
-    for agency_id, *values in _aggregate_over_rows(queryset, columns, group_by="agency_id"):
-        counted = dict(zip(("total", *STATUS_LIGHT_COUNTS), values, strict=False))
-        for key, n in counted.items():
+    for agency_id, *counted, unacknowledged_n, since, last in grouped:
+        row = dict(zip(keys, counted, strict=True))
+        for key, n in row.items():
             totals[key] += n
-        unacknowledged_n, since, last = values[len(counted) :]
-        per_agency[agency_id] = {
-            "total": counted["total"],
-            "done": counted[f"status_{Task.Status.DONE}"],
-            "overdue": counted[f"light_{Light.RED}"],
-            "unacknowledged": unacknowledged_n,
-            "since": _as_datetime(since),
-            "last": _as_datetime(last),
-        }
+        row.update(unacknowledged=unacknowledged_n, since=_as_datetime(since), last=_as_datetime(last))
+        per_agency[agency_id] = row
+    return per_agency, totals
+
+
+def agency_rows_and_counts(queryset: QuerySet[Task], today: datetime.date) -> tuple[list[AgencyRow], Counts]:
+    """The dashboard's per-agency rows and its status/light totals from ONE aggregate grouped by agency id:
+    plain column filters (``light_filters``), narrow groups (the names come from a second, small query)."""
+    rows = queryset.order_by()
+    per_agency, totals = changes.cached(rows, f"agency rows {today}", lambda: _per_agency(rows, today))
     # The names of a few agencies by id; of many, the whole (small) catalogue rather than a thousand ids.
     agencies = Agency.objects.filter(pk__in=list(per_agency)) if len(per_agency) <= 100 else Agency.objects
     names = {pk: short or name for pk, name, short in agencies.values_list("pk", "name", "short_name")}
@@ -433,8 +435,8 @@ def agency_rows_and_counts(queryset: QuerySet[Task]) -> tuple[list[AgencyRow], C
             agency_id=agency_id,
             name=names.get(agency_id, ""),
             total=row["total"],
-            done=row["done"],
-            overdue=row["overdue"],
+            done=row[f"status_{Task.Status.DONE}"],
+            overdue=row[f"light_{Light.RED}"],
             unacknowledged=row["unacknowledged"],
             unacknowledged_since=row["since"],
             last_report=row["last"],
@@ -443,11 +445,6 @@ def agency_rows_and_counts(queryset: QuerySet[Task]) -> tuple[list[AgencyRow], C
     ]
     result.sort(key=lambda r: (-r.overdue, -r.unacknowledged, r.completion_rate, r.name))
     return result, counts_from_row(totals)
-
-
-def agency_rows(queryset: QuerySet[Task]) -> list[AgencyRow]:
-    """One aggregate query grouped by agency (``queryset`` must carry ``with_light``)."""
-    return agency_rows_and_counts(queryset)[0]
 
 
 @dataclass
@@ -483,7 +480,7 @@ def dashboard(user, today: datetime.date, plan: Plan | None) -> Dashboard:
         Task.objects.filter(status=Task.Status.COMPLETION_REQUESTED).count()
         + ExtensionRequest.objects.filter(decision=ExtensionRequest.Decision.PENDING).count()
     )
-    agencies, totals = agency_rows_and_counts(tasks)
+    agencies, totals = agency_rows_and_counts(tasks, today)
     return Dashboard(
         plan=plan,
         plans=list(

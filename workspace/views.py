@@ -73,7 +73,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     base = selectors.task_list(request.user, today)
     task_filter = TaskFilter(request.GET or None, queryset=base, user=request.user, default_scope=SCOPE_OPEN)
     tasks = task_filter.qs
-    counts = selectors.counts(tasks)
+    counts = selectors.counts(tasks, today)
     page = selectors.task_page_of(
         tasks, counts.total, PAGE_SIZE, number=request.GET.get("page"), after=request.GET.get("after")
     )

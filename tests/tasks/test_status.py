@@ -1,8 +1,18 @@
 import datetime
+import itertools
 
 import pytest
 
-from tasks.status import Light, light_for, next_period, period_by_key, period_of, previous_period
+from tasks.models import Measure, Plan, Task
+from tasks.status import (
+    Light,
+    light_filters,
+    light_for,
+    next_period,
+    period_by_key,
+    period_of,
+    previous_period,
+)
 
 D = datetime.date
 
@@ -49,3 +59,36 @@ def test_next_and_previous_periods_cross_years():
 )
 def test_light_for(status, attention, expected):
     assert light_for(status=status, attention_date=attention, today=D(2024, 6, 10)) == expected
+
+
+def test_the_counting_filters_say_what_the_light_says(finance):
+    """``light_filters`` (the counts) and ``light_expression`` (lists, exports) agree on every kind of task:
+    done or open, dated or ongoing, a report inside or past the plan's window, a plan ended or live."""
+    today = datetime.date(2024, 6, 15)
+    offsets = [None, -30, -1, 0, 3, 7, 8, 60]
+    plans = [
+        Plan.objects.create(title="至2024年", period_start=2023, period_end=2024),
+        Plan.objects.create(title="至2023年", period_start=2022, period_end=2023),  # reports end Jan 2024
+        Plan.objects.create(title="已结束", period_start=2023, period_end=2025, is_active=False),
+    ]
+    cases = itertools.product(plans, ["in_progress", "done"], [False, True], offsets)
+    for n, (plan, status, ongoing, offset) in enumerate(cases, start=1):
+        day = None if offset is None else today + datetime.timedelta(days=offset)
+        measure = Measure.objects.create(plan=plan, number=str(n), text="措施。", position=n)
+        Task.objects.create(
+            measure=measure,
+            agency=finance,
+            status=status,
+            is_ongoing=ongoing,
+            due_date=None if ongoing else day,
+            next_report_due=day if ongoing else None,
+        )
+    expected = dict(Task.objects.with_light(today).values_list("pk", "light"))
+    filters = light_filters(today)
+    got = {pk: Light.GREEN for pk in expected}
+    for light, condition in filters.items():
+        for pk in Task.objects.filter(condition).values_list("pk", flat=True):
+            assert got[pk] == Light.GREEN, "the filters overlap"
+            got[pk] = light
+    assert got == expected
+    assert set(expected.values()) == set(Light.values)  # every light is exercised

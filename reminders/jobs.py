@@ -6,8 +6,6 @@ import datetime
 from celery import shared_task
 from django.conf import settings
 
-from tasks import changes
-
 from . import services
 
 
@@ -15,7 +13,6 @@ from . import services
 def sweep(day: str | None = None) -> dict:
     """The daily sweep; ``day`` (YYYY-MM-DD) defaults to today in Asia/Shanghai."""
     when = datetime.date.fromisoformat(day) if day else None
-    changes.compact()  # once a day, the cached aggregates' change log folds into one row
     return services.run_sweep(when, dispatch=services.dispatch_with_celery).as_dict()
 
 

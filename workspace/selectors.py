@@ -7,7 +7,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -34,6 +34,14 @@ def status_light_counts(today: datetime.date) -> dict:
         **{f"status_{value}": Count("status", filter=Q(status=value)) for value in Task.Status.values},
         **{f"light_{value}": Count("status", filter=lights[value]) for value in (Light.RED, Light.YELLOW)},
     }
+
+
+# The names of those aggregates, in order.
+COUNT_KEYS = (
+    "total",
+    *(f"status_{value}" for value in Task.Status.values),
+    *(f"light_{value}" for value in (Light.RED, Light.YELLOW)),
+)
 
 
 def visible_tasks(user, today: datetime.date) -> QuerySet[Task]:
@@ -120,12 +128,30 @@ class Counts:
         return next(n for key, _label, n in self.by_light if key == value)
 
 
-def counts(queryset: QuerySet[Task], today: datetime.date) -> Counts:
-    """Counts per status and per light of ``queryset`` (filtered as the list is) in one query."""
+def counts(queryset: QuerySet[Task], today: datetime.date, *, cache: bool = True) -> Counts:
+    """Counts per status and per light of ``queryset`` (filtered as the list is) in one query, kept in the
+    cache by buckets of agencies (tasks/changes.py). ``cache=False`` for a few tasks (an agency's own list):
+    counting them costs less than asking the cache."""
     rows = queryset.order_by()
-    return counts_from_row(
-        changes.cached(rows, f"counts {today}", lambda: rows.aggregate(**status_light_counts(today)))
-    )
+    aggregates = status_light_counts(today)
+    if not cache:
+        return counts_from_row(rows.aggregate(**aggregates))
+
+    def compute(buckets):
+        grouped = (
+            changes.in_buckets(rows, buckets)
+            .annotate(bucket=F("agency_id") % changes.BUCKETS)
+            .values("bucket")
+            .annotate(**aggregates)
+            .values_list("bucket", *COUNT_KEYS)
+        )
+        return {bucket: dict(zip(COUNT_KEYS, values, strict=True)) for bucket, *values in grouped}
+
+    totals = dict.fromkeys(COUNT_KEYS, 0)
+    for part in changes.cached(rows, f"counts {aggregates!r}", compute).values():
+        for key in COUNT_KEYS:
+            totals[key] += part[key]
+    return counts_from_row(totals)
 
 
 def _as_datetime(value):
@@ -396,37 +422,49 @@ class AgencyRow:
         return round(100 * self.done / self.total) if self.total else 0
 
 
-def _per_agency(rows: QuerySet[Task], today: datetime.date) -> tuple[dict[int, dict], dict[str, int]]:
-    """Each agency's counts, and their sums, from one aggregate grouped by agency id."""
+def agency_aggregates(today: datetime.date) -> dict:
+    """What the dashboard counts per agency: ``Counts``'s aggregates, 未签收 and since when, the last report."""
     unacknowledged = Q(acknowledged_at__isnull=True) & ~Q(status=Task.Status.DONE)
-    counting = status_light_counts(today)
-    keys = list(counting)
+    return {
+        **status_light_counts(today),
+        "unacknowledged": Count("status", filter=unacknowledged),
+        "since": Min("created_at", filter=unacknowledged),
+        "last": Max("last_reported_at"),
+    }
+
+
+def _per_agency(rows: QuerySet[Task], aggregates: dict, buckets: list[int] | None) -> dict[int, dict]:
+    """The counts of each agency of ``buckets`` (``None``: of every agency), from one aggregate grouped by
+    agency id, as ``{bucket: {agency id: counts}}`` (tasks/changes.py)."""
     grouped = (
-        rows.values("agency_id")
-        .annotate(
-            **counting,
-            unacknowledged=Count("status", filter=unacknowledged),
-            since=Min("created_at", filter=unacknowledged),
-            last=Max("last_reported_at"),
-        )
-        .values_list("agency_id", *keys, "unacknowledged", "since", "last")
+        changes.in_buckets(rows, buckets)
+        .values("agency_id")
+        .annotate(**aggregates)
+        .values_list("agency_id", *COUNT_KEYS, "unacknowledged", "since", "last")
     )
-    totals = dict.fromkeys(keys, 0)
-    per_agency: dict[int, dict] = {}
+    per_bucket: dict[int, dict] = {}
     for agency_id, *counted, unacknowledged_n, since, last in grouped:
-        row = dict(zip(keys, counted, strict=True))
-        for key, n in row.items():
-            totals[key] += n
+        row = dict(zip(COUNT_KEYS, counted, strict=True))
         row.update(unacknowledged=unacknowledged_n, since=_as_datetime(since), last=_as_datetime(last))
-        per_agency[agency_id] = row
-    return per_agency, totals
+        per_bucket.setdefault(agency_id % changes.BUCKETS, {})[agency_id] = row
+    return per_bucket
 
 
 def agency_rows_and_counts(queryset: QuerySet[Task], today: datetime.date) -> tuple[list[AgencyRow], Counts]:
-    """The dashboard's per-agency rows and its status/light totals from ONE aggregate grouped by agency id:
-    plain column filters (``light_filters``), narrow groups (the names come from a second, small query)."""
+    """The dashboard's per-agency rows and its status/light totals from one aggregate grouped by agency id,
+    kept in the cache by buckets of agencies (tasks/changes.py): after a liaison's report, only the tasks of
+    the agencies in that report's bucket are counted again."""
     rows = queryset.order_by()
-    per_agency, totals = changes.cached(rows, f"agency rows {today}", lambda: _per_agency(rows, today))
+    per_agency = {}
+    aggregates = agency_aggregates(today)
+    for part in changes.cached(
+        rows, f"agency rows {aggregates!r}", lambda buckets: _per_agency(rows, aggregates, buckets)
+    ).values():
+        per_agency.update(part)
+    totals = dict.fromkeys(COUNT_KEYS, 0)
+    for row in per_agency.values():
+        for key in COUNT_KEYS:
+            totals[key] += row[key]
     # The names of a few agencies by id; of many, the whole (small) catalogue rather than a thousand ids.
     agencies = Agency.objects.filter(pk__in=list(per_agency)) if len(per_agency) <= 100 else Agency.objects
     names = {pk: short or name for pk, name, short in agencies.values_list("pk", "name", "short_name")}

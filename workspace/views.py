@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency, AgencyRobot, Liaison
-from agencies.roles import is_lead_bureau, is_supervisor
+from agencies.roles import is_lead_bureau, is_supervisor, sees_all_tasks
 from reminders.models import NotificationPreference
 from reminders.selectors import missing_holiday_years
 from reminders.services import notices, reach
@@ -73,7 +73,7 @@ def task_list(request: HttpRequest) -> HttpResponse:
     base = selectors.task_list(request.user, today)
     task_filter = TaskFilter(request.GET or None, queryset=base, user=request.user, default_scope=SCOPE_OPEN)
     tasks = task_filter.qs
-    counts = selectors.counts(tasks, today)
+    counts = selectors.counts(tasks, today, cache=sees_all_tasks(request.user))
     page = selectors.task_page_of(
         tasks, counts.total, PAGE_SIZE, number=request.GET.get("page"), after=request.GET.get("after")
     )

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tasks import changes
 from tasks.models import Task
 
 from ..models import ReminderLog
@@ -113,6 +114,8 @@ def run_sweep(
     ``result.dispatched`` itself). Safe to run again or concurrently: no row is made twice, and a row made
     by an overlapping run is left to that run (its counts are its own)."""
     day = day or timezone.localdate()
+    if not dry_run:
+        changes.compact()  # once a day, the cached aggregates' change log folds into one row
     # A year of the window without its 放假安排: warn in the log, and (unless a dry run) write its statutory
     # days as 推定 rows so the admin shows what the sweep assumes; the calendar presumes them either way.
     if (missing := warn_missing_arrangements(day)) and not dry_run:

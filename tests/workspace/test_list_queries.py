@@ -47,6 +47,7 @@ def touch() -> None:
     Plan.objects.filter(title="计划a").update(period_end=2022)
 
 
+@pytest.mark.django_db(transaction=True)  # each write commits, as in use: PostgreSQL keeps answers then
 @pytest.mark.parametrize(("actor", "name", "query"), PAGES)
 def test_the_same_queries_at_two_sizes(
     client, request, finance, science, actor, name, query, django_assert_num_queries, frozen
@@ -62,7 +63,8 @@ def test_the_same_queries_at_two_sizes(
         assert client.get(url).status_code == 200
     with CaptureQueriesContext(connection) as again:
         client.get(url)  # nothing written since: the counts are the cached ones
-    assert len(again.captured_queries) == len(small.captured_queries) - 1
+    # The lead bureau's aggregates come from the cache; an agency's own few tasks are simply counted.
+    assert len(again.captured_queries) == len(small.captured_queries) - (actor == "lead")
     grow(600, agencies + list(Agency.objects.bulk_create(Agency(name=f"新单位{i}") for i in range(40))), "b")
     with django_assert_num_queries(len(small.captured_queries)):
         response = client.get(url)

@@ -24,7 +24,10 @@ them) and add the other buckets' kept answers.
 
 Reading the stamp first and the data second, a cached answer is never older than its stamp: a later
 reader with the same stamp sees the same data (or newer, if a commit lands between its two statements,
-which the next view then counts). A write inside the reader's own transaction changes the stamp it sees.
+which the next view then counts). Inside a PostgreSQL transaction that has written, nothing is read from
+or kept in the cache: its stamp would count its own rows, which a rollback takes back (SQLite's tokens are
+random, so such a stamp never comes again). A random epoch per database (renewed by ``compact()``) keeps
+two databases sharing one cache apart.
 """
 
 from __future__ import annotations
@@ -57,9 +60,6 @@ NO_TASKS = "no tasks"  # what a bucket without tasks keeps (the cache cannot tel
 class Stamp:
     everything: str  # writes that concern every agency
     buckets: tuple[str, ...]  # writes to the tasks of each bucket's agencies
-
-    def __str__(self) -> str:
-        return f"{self.everything}/{'/'.join(self.buckets)}"
 
     def of_bucket(self, bucket: int) -> str:
         return f"{self.everything}/{self.buckets[bucket]}"

@@ -147,11 +147,16 @@ def counts(queryset: QuerySet[Task], today: datetime.date, *, cache: bool = True
         )
         return {bucket: dict(zip(COUNT_KEYS, values, strict=True)) for bucket, *values in grouped}
 
+    return counts_from_row(_summed(changes.cached(rows, f"counts {aggregates!r}", compute).values()))
+
+
+def _summed(parts) -> dict[str, int]:
+    """The sums of ``COUNT_KEYS`` over counted parts (buckets, agencies)."""
     totals = dict.fromkeys(COUNT_KEYS, 0)
-    for part in changes.cached(rows, f"counts {aggregates!r}", compute).values():
+    for part in parts:
         for key in COUNT_KEYS:
             totals[key] += part[key]
-    return counts_from_row(totals)
+    return totals
 
 
 def _as_datetime(value):
@@ -461,10 +466,7 @@ def agency_rows_and_counts(queryset: QuerySet[Task], today: datetime.date) -> tu
         rows, f"agency rows {aggregates!r}", lambda buckets: _per_agency(rows, aggregates, buckets)
     ).values():
         per_agency.update(part)
-    totals = dict.fromkeys(COUNT_KEYS, 0)
-    for row in per_agency.values():
-        for key in COUNT_KEYS:
-            totals[key] += row[key]
+    totals = _summed(per_agency.values())
     # The names of a few agencies by id; of many, the whole (small) catalogue rather than a thousand ids.
     agencies = Agency.objects.filter(pk__in=list(per_agency)) if len(per_agency) <= 100 else Agency.objects
     names = {pk: short or name for pk, name, short in agencies.values_list("pk", "name", "short_name")}
